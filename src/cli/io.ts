@@ -1,0 +1,14 @@
+/** Where a command writes; injected so tests can run commands in-process and read what they printed. */
+export interface CliIo {
+  out(text: string): void;
+  /** One human-readable line on stderr, prefixed "warning:". */
+  warn(line: string): void;
+  /** One human-readable line on stderr, prefixed "error:". */
+  error(line: string): void;
+}
+
+export const processIo: CliIo = {
+  out: (text) => void process.stdout.write(text),
+  warn: (line) => void process.stderr.write(`warning: ${line}\n`),
+  error: (line) => void process.stderr.write(`error: ${line}\n`),
+};

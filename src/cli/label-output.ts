@@ -1,0 +1,21 @@
+import { stringify } from 'yaml';
+
+export const LABEL_OUTPUT_FORMATS = ['text', 'json', 'yaml'] as const;
+export type LabelOutputFormat = (typeof LABEL_OUTPUT_FORMATS)[number];
+
+/**
+ * text: `key=value` lines, sorted, ready for `kubectl label node NAME ...`;
+ * json: one flat object; yaml: a mapping with quoted values, pasteable under `nodeSelector:`.
+ */
+export function formatLabels(labels: Readonly<Record<string, string>>, format: LabelOutputFormat): string {
+  switch (format) {
+    case 'text':
+      return Object.entries(labels)
+        .map(([key, value]) => `${key}=${value}\n`)
+        .join('');
+    case 'json':
+      return `${JSON.stringify(labels, null, 2)}\n`;
+    case 'yaml':
+      return Object.keys(labels).length === 0 ? '{}\n' : stringify(labels, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+  }
+}

@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { DevicetreeSourceError, FdtError } from '../devicetree/errors.ts';
+import { VERSION } from '../version.ts';
+import { dumpCommand } from './dump-command.ts';
+import type { CliIo } from './io.ts';
+import { labelsCommand } from './labels-command.ts';
+
+export const EXIT_OK = 0;
+/** A devicetree or runtime error. */
+export const EXIT_FAILURE = 1;
+/** The command line itself is wrong. */
+export const EXIT_USAGE = 2;
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('dt-node-labeller')
+    .description('Label Kubernetes nodes by what their devicetree says they are')
+    .version(VERSION)
+    .option('--debug', 'print stack traces with errors')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => process.stderr.write(text) });
+  // addCommand() does not pass on exitOverride/output settings the way .command() does: copy them.
+  for (const command of [labelsCommand(io), dumpCommand(io)]) program.addCommand(command.copyInheritedSettings(program));
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; every failure becomes one line on stderr (a stack only with --debug). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');
+    io.error(error instanceof FdtError || error instanceof DevicetreeSourceError ? error.message : describeUnexpected(error));
+    if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+function describeUnexpected(error: unknown): string {
+  return `${error instanceof Error ? error.message : String(error)} (run with --debug for details)`;
+}

@@ -1,0 +1,142 @@
+import type { MemoryReservation } from './memory-reservations.ts';
+
+/** A property: its name and its raw bytes, a zero-copy view into the blob it came from. */
+export class DtProperty {
+  readonly name: string;
+  readonly value: Buffer;
+
+  constructor(name: string, value: Buffer) {
+    this.name = name;
+    this.value = value;
+  }
+
+  /** The strings of a NUL-separated string list (one trailing NUL dropped). Empty strings are kept. */
+  asStringList(): string[] {
+    const v = this.value;
+    if (v.length === 0) return [];
+    const end = v[v.length - 1] === 0 ? v.length - 1 : v.length;
+    return v.toString('latin1', 0, end).split('\0');
+  }
+
+  /** The value as one string, or undefined when it is not exactly one NUL-terminated string. */
+  asString(): string | undefined {
+    const list = this.asStringList();
+    return list.length === 1 && this.value[this.value.length - 1] === 0 ? list[0] : undefined;
+  }
+
+  /** The value as big-endian 32-bit cells, or undefined when its length is not a multiple of 4. */
+  asU32Array(): number[] | undefined {
+    const v = this.value;
+    if (v.length % 4 !== 0) return undefined;
+    const cells: number[] = [];
+    for (let i = 0; i < v.length; i += 4) cells.push(v.readUInt32BE(i));
+    return cells;
+  }
+
+  /** The one u32 this property holds (e.g. #address-cells), or undefined for any other length. */
+  asU32(): number | undefined {
+    return this.value.length === 4 ? this.value.readUInt32BE(0) : undefined;
+  }
+
+  /** The one u64 this property holds, or undefined for any other length. */
+  asU64(): bigint | undefined {
+    return this.value.length === 8 ? this.value.readBigUInt64BE(0) : undefined;
+  }
+}
+
+/** Status values that mean "enabled" (ePAPR spells it "okay"; old trees say "ok"). */
+const ENABLED_STATUSES: ReadonlySet<string> = new Set(['okay', 'ok']);
+
+export class DtNode {
+  /** The full node name including the unit address, e.g. "cpu@0"; "" for the root. */
+  readonly name: string;
+  readonly parent: DtNode | undefined;
+  readonly properties: DtProperty[] = [];
+  readonly children: DtNode[] = [];
+  #path: string | undefined;
+
+  constructor(name: string, parent?: DtNode) {
+    this.name = name;
+    this.parent = parent;
+  }
+
+  /** The name without its unit address: "cpu" for "cpu@0". */
+  get baseName(): string {
+    const at = this.name.indexOf('@');
+    return at < 0 ? this.name : this.name.slice(0, at);
+  }
+
+  /** The unit address after "@", or undefined when the name has none. */
+  get unitAddress(): string | undefined {
+    const at = this.name.indexOf('@');
+    return at < 0 ? undefined : this.name.slice(at + 1);
+  }
+
+  /** Absolute path, computed on first use: most nodes of a parsed blob are never asked for it. */
+  get path(): string {
+    if (this.#path === undefined) {
+      const parent = this.parent;
+      this.#path = parent === undefined ? '/' : parent.parent === undefined ? `/${this.name}` : `${parent.path}/${this.name}`;
+    }
+    return this.#path;
+  }
+
+  property(name: string): DtProperty | undefined {
+    return this.properties.find((p) => p.name === name);
+  }
+
+  child(name: string): DtNode | undefined {
+    return this.children.find((c) => c.name === name);
+  }
+
+  /** The `status` string, or undefined when the node has none. */
+  get status(): string | undefined {
+    return this.property('status')?.asString();
+  }
+
+  /** A node is enabled when it has no status property, or its status is "okay"/"ok". */
+  get enabled(): boolean {
+    const status = this.property('status');
+    if (status === undefined) return true;
+    const value = status.asString();
+    return value !== undefined && ENABLED_STATUSES.has(value);
+  }
+
+  /** This node and every node below it, depth first in tree order (iterative: no recursion limit). */
+  *walk(): Generator<DtNode> {
+    const stack: DtNode[] = [this];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      yield node;
+      for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+    }
+  }
+
+  /** Looks up a path relative to this node ("/cpus/cpu@0" from the root); "/" or "" is this node. */
+  find(path: string): DtNode | undefined {
+    let node: DtNode | undefined = this;
+    for (const part of path.split('/')) {
+      if (part === '') continue;
+      node = node.child(part);
+      if (node === undefined) return undefined;
+    }
+    return node;
+  }
+
+  /** Every node at or below this one whose full name or base name is `name`. */
+  findByName(name: string): DtNode[] {
+    return [...this.walk()].filter((n) => n.name === name || n.baseName === name);
+  }
+}
+
+/** Where a tree came from, for logs and metrics. */
+export type TreeSourceKind = 'blob' | 'expanded';
+
+export interface DeviceTree {
+  readonly root: DtNode;
+  readonly source: { readonly kind: TreeSourceKind; readonly path: string };
+  /** Blob header facts; the expanded tree has none of these, so they are empty/undefined there. */
+  readonly version: number | undefined;
+  readonly bootCpuIdPhys: number | undefined;
+  readonly memoryReservations: readonly MemoryReservation[];
+}

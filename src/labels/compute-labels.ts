@@ -1,0 +1,45 @@
+import type { DtNode } from '../devicetree/tree.ts';
+import { isValidDnsSubdomain, isValidLabelKey } from './kubernetes-names.ts';
+import { compatibleToLabelName } from './label-name.ts';
+
+export const DEFAULT_PREFIX = 'beta.devicetree.org';
+
+/** A compatible string that produced no label, and why; callers log these and carry on. */
+export interface SkippedCompatible {
+  readonly node: string;
+  readonly compatible: string;
+  readonly reason: string;
+}
+
+export interface LabelSet {
+  /** Key → value, keys sorted. The value counts the selected nodes carrying that compatible. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly skipped: readonly SkippedCompatible[];
+}
+
+/**
+ * Each distinct non-empty compatible of each node becomes `<prefix>/<name>`; a node adds 1 to a key's
+ * count at most once, even when two of its compatibles map to the same name.
+ */
+export function computeLabels(nodes: readonly DtNode[], prefix: string = DEFAULT_PREFIX): LabelSet {
+  if (!isValidDnsSubdomain(prefix)) throw new RangeError(`label prefix "${prefix}" is not a DNS subdomain`);
+  const counts = new Map<string, number>();
+  const skipped: SkippedCompatible[] = [];
+  for (const node of nodes) {
+    const keys = new Set<string>();
+    for (const compatible of node.property('compatible')?.asStringList() ?? []) {
+      if (compatible === '') continue;
+      const name = compatibleToLabelName(compatible);
+      const key = `${prefix}/${name}`;
+      if (name === undefined || !isValidLabelKey(key)) {
+        skipped.push({ node: node.path, compatible, reason: 'no valid label name can be made from it' });
+        continue;
+      }
+      keys.add(key);
+    }
+    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const labels: Record<string, string> = {};
+  for (const key of [...counts.keys()].sort()) labels[key] = String(counts.get(key));
+  return { labels, skipped };
+}
