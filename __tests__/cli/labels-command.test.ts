@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { fixture } from '../helpers/corpus.ts';
+import { runCli } from '../helpers/run-cli.ts';
+
+const NANO = 'examples/devicetree/jetson-nano.dtb';
+const NANO_LABELS = {
+  'beta.devicetree.org/arm-armv8': '4',
+  'beta.devicetree.org/arm-cortex-a57': '4',
+  'beta.devicetree.org/nvidia-gm20b': '1',
+  'beta.devicetree.org/nvidia-jetson-nano': '1',
+  'beta.devicetree.org/nvidia-tegra210': '1',
+  'beta.devicetree.org/nvidia-tegra210-gm20b': '1',
+  'beta.devicetree.org/pwm-fan': '1',
+};
+
+function ok(args: string[]) {
+  const result = runCli(args);
+  assert.equal(result.status, 0, result.stderr);
+  return result;
+}
+
+describe('labels: the dry run', () => {
+  test('text output is sorted key=value lines', () => {
+    const { stdout, stderr } = ok(['labels', '--dtb', NANO, '-n', 'gpu', 'pwm-fan']);
+    assert.equal(stdout, Object.entries(NANO_LABELS).map(([k, v]) => `${k}=${v}\n`).join(''));
+    assert.equal(stderr, '');
+  });
+
+  test('-o json prints one flat object', () => {
+    assert.deepEqual(JSON.parse(ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-o', 'json']).stdout), NANO_LABELS);
+  });
+
+  test('-o yaml is a mapping of quoted strings, pasteable as a nodeSelector', () => {
+    const { stdout } = ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-o', 'yaml']);
+    assert.deepEqual(parseYaml(stdout), NANO_LABELS);
+    assert.match(stdout, /^beta\.devicetree\.org\/pwm-fan: "1"$/m);
+  });
+
+  test('--nodes a,b means the same as -n a b', () => {
+    const spaced = ok(['labels', '--dtb', NANO, '-n', 'gpu', 'pwm-fan']).stdout;
+    assert.equal(ok(['labels', '--dtb', NANO, '--nodes', 'gpu,pwm-fan']).stdout, spaced);
+    assert.equal(ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-n', 'gpu']).stdout, spaced);
+  });
+
+  test('without -n only the root, cpu and gpu nodes are labelled', () => {
+    const labels = JSON.parse(ok(['labels', '--dtb', NANO, '-o', 'json']).stdout) as Record<string, string>;
+    assert.equal(labels['beta.devicetree.org/pwm-fan'], undefined);
+    assert.equal(labels['beta.devicetree.org/nvidia-gm20b'], '1');
+  });
+
+  test('--prefix changes the key prefix', () => {
+    const labels = JSON.parse(ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '-o', 'json']).stdout) as Record<string, string>;
+    assert.ok(Object.keys(labels).every((k) => k.startsWith('dt.example.com/')));
+  });
+
+  test('disabled nodes are reported on stderr, and labelled with --include-disabled', () => {
+    const plain = ok(['labels', '--dtb', fixture('disabled-gpu.dtb'), '-o', 'json']);
+    assert.match(plain.stderr, /^warning: skipped \/axi\/gpu@fd4b0000: status is "disabled"/m);
+    assert.equal((JSON.parse(plain.stdout) as Record<string, string>)['beta.devicetree.org/arm-mali-400'], undefined);
+    const all = ok(['labels', '--dtb', fixture('disabled-gpu.dtb'), '-o', 'json', '--include-disabled']);
+    assert.equal((JSON.parse(all.stdout) as Record<string, string>)['beta.devicetree.org/arm-mali-400'], '1');
+  });
+
+  test('--host-root reads the host blob', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dtnl-cli-host-'));
+    mkdirSync(join(root, 'sys/firmware'), { recursive: true });
+    writeFileSync(join(root, 'sys/firmware/fdt'), readFileSync(NANO));
+    assert.deepEqual(JSON.parse(ok(['labels', '--host-root', root, '-n', 'pwm-fan', '-o', 'json']).stdout), NANO_LABELS);
+  });
+});
+
+describe('labels: failures are one line and an exit code', () => {
+  function fails(args: string[], status: number, stderr: RegExp) {
+    const result = runCli(args);
+    assert.equal(result.status, status, result.stderr);
+    assert.match(result.stderr, stderr);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(result.stdout, '');
+    return result;
+  }
+
+  test('no devicetree on this machine (e.g. x86): exit 1 naming what was tried', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dtnl-x86-'));
+    const { stderr } = fails(['labels', '--host-root', root], 1, /^error: no devicetree found \(tried .*sys\/firmware\/fdt: not found;/);
+    assert.equal(stderr.trim().split('\n').length, 1);
+  });
+
+  test('a missing blob file and a corrupt one: exit 1', () => {
+    fails(['labels', '--dtb', '/nonexistent.dtb'], 1, /^error: \/nonexistent\.dtb: not found$/m);
+    fails(['labels', '--dtb', 'package.json'], 1, /^error: invalid devicetree blob: bad magic/m);
+  });
+
+  test('--debug adds the stack trace', () => {
+    const result = runCli(['labels', '--dtb', 'package.json', '--debug']);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /FdtError/);
+    assert.match(result.stderr, /\n\s+at /);
+  });
+
+  test('usage errors: exit 2', () => {
+    fails(['labels', '--bogus'], 2, /unknown option '--bogus'/);
+    fails(['labels', '-o', 'xml'], 2, /Allowed choices are text, json, yaml/);
+    fails(['labels', '--dtb', NANO, '--live-tree', '/proc/device-tree'], 2, /cannot be used with/);
+    fails(['labels', '--prefix', 'Not_DNS'], 2, /DNS subdomain/);
+    fails(['labels', '-n', 'a,,b'], 2, /not a list of node names/);
+    fails(['frobnicate'], 2, /unknown command/);
+  });
+
+  test('--help and --version exit 0', () => {
+    assert.match(ok(['labels', '--help']).stdout, /--include-disabled/);
+    assert.match(ok(['--help']).stdout, /labels \[options\]/);
+    assert.match(ok(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+});
