@@ -90,7 +90,9 @@ describe('parseBlob header checks', () => {
     rejects(good.subarray(0, 3), 'TRUNCATED');
     rejects(good.subarray(0, 24), 'TRUNCATED');
   });
-  test('bad magic', () => rejects(withField(HEADER.magic, 0xfeedd00d), 'BAD_MAGIC'));
+  test('bad magic', () => {
+    rejects(withField(HEADER.magic, 0xfeedd00d), 'BAD_MAGIC');
+  });
   test('versions below 16 or not backwards compatible with 17', () => {
     rejects(withField(HEADER.version, 15), 'BAD_VERSION', /version 15/);
     rejects(withField(HEADER.lastCompatibleVersion, 18), 'BAD_VERSION', /last_comp_version 18/);
@@ -131,7 +133,11 @@ describe('parseBlob structure checks', () => {
     ['name offset outside the strings block', [{ begin: '' }, { prop: 'a', value: 'x', nameOffset: 4096 }, { end: true }], 'BAD_STRING', /outside/],
     ['value running past the block', [{ begin: '' }, { prop: 'a', value: 'x', length: 0xfffffff0 }, { end: true }], 'BAD_VALUE', /"a"/],
   ];
-  for (const [name, tokens, code, message, options] of cases) test(name, () => rejects(buildBlob(tokens, options), code, message));
+  for (const [name, tokens, code, message, options] of cases) {
+    test(name, () => {
+      rejects(buildBlob(tokens, options), code, message);
+    });
+  }
 
   test('a name offset pointing into the last string without its NUL', () => {
     const blob = buildBlob([{ begin: '' }, { prop: 'ab', value: 'x' }, { end: true }]);
@@ -152,6 +158,11 @@ describe('parseBlob structure checks', () => {
     for (let i = 0; i <= MAX_DEPTH; i++) tokens.push({ end: true });
     const error = rejects(buildBlob(tokens), 'TOO_DEEP');
     assert.ok(error.offset > 0);
+  });
+
+  test('names from the blob are escaped so messages stay one line', () => {
+    rejects(buildBlob([{ begin: '' }, { prop: 'a\nb', value: 'x', length: 0xff }, { end: true }]), 'BAD_VALUE', /"a\\nb"/);
+    rejects(buildBlob([{ begin: '' }, { begin: 'x\ny' }]), 'BAD_STRUCTURE', /"\/x\\ny"/);
   });
 
   test('errors carry the byte offset of the offending token', () => {

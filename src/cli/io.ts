@@ -12,3 +12,6 @@ export const processIo: CliIo = {
   warn: (line) => void process.stderr.write(`warning: ${line}\n`),
   error: (line) => void process.stderr.write(`error: ${line}\n`),
 };
+
+/** Text from a devicetree as it is when printable, else JSON-escaped, so a warning stays one line. */
+export const printable = (text: string): string => (/^[\x20-\x7e]*$/.test(text) ? text : JSON.stringify(text));

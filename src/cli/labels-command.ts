@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { discover } from '../discover.ts';
 import { formatLabels, LABEL_OUTPUT_FORMATS, type LabelOutputFormat } from './label-output.ts';
-import type { CliIo } from './io.ts';
+import { type CliIo, printable } from './io.ts';
 import { addLabelOptions, addTreeSourceOptions, type LabelFlags, type TreeSourceFlags, treeLocation } from './tree-options.ts';
 
 interface LabelsFlags extends TreeSourceFlags, LabelFlags {
@@ -16,8 +16,8 @@ export function labelsCommand(io: CliIo): Command {
   command.addOption(new Option('-o, --output <format>', 'output format').choices(LABEL_OUTPUT_FORMATS).default('text'));
   return command.action((flags: LabelsFlags) => {
     const result = discover({ location: treeLocation(flags), nodeNames: flags.nodes ?? [], prefix: flags.prefix, includeDisabled: flags.includeDisabled === true });
-    for (const node of result.selection.disabled) io.warn(`skipped ${node.path}: status is "${node.status ?? ''}" (use --include-disabled to label it)`);
-    for (const skip of result.skipped) io.warn(`skipped compatible "${skip.compatible}" of ${skip.node}: ${skip.reason}`);
+    for (const node of result.selection.disabled) io.warn(`skipped ${printable(node.path)}: status is ${JSON.stringify(node.status ?? '')} (use --include-disabled to label it)`);
+    for (const skip of result.skipped) io.warn(`skipped compatible ${JSON.stringify(skip.compatible)} of ${printable(skip.node)}: ${skip.reason}`);
     io.out(formatLabels(result.labels, flags.output));
   });
 }

@@ -13,6 +13,8 @@ const FDT_END = 0x9;
 export const MAX_DEPTH = 64;
 
 const align4 = (n: number) => (n + 3) & ~3;
+/** Names come from the blob: quoted and escaped so an error stays one printable line. */
+const quote = (name: string) => JSON.stringify(name);
 
 /**
  * Walks the structure block once, building the tree. Every token, name and value is bounds-checked
@@ -48,11 +50,11 @@ export function readStructure(blob: BoundedBytes, header: FdtHeader): DtNode {
         break;
       case FDT_PROP: {
         if (node === undefined) throw new FdtError('BAD_STRUCTURE', at, 'property outside any node');
-        if (node.children.length > 0) throw new FdtError('BAD_STRUCTURE', at, `property after subnodes in ${node.path}`);
+        if (node.children.length > 0) throw new FdtError('BAD_STRUCTURE', at, `property after subnodes in ${quote(node.path)}`);
         const length = blob.u32(at + 4, end, 'BAD_VALUE', 'property header');
         const name = names.at(blob.u32(at + 8, end, 'BAD_VALUE', 'property header'), at);
         const valueAt = at + 12;
-        if (length > end - valueAt) throw new FdtError('BAD_VALUE', at, `property "${name}" value of ${length} bytes runs past the structure block`);
+        if (length > end - valueAt) throw new FdtError('BAD_VALUE', at, `property ${quote(name)} value of ${length} bytes runs past the structure block`);
         node.properties.push(new DtProperty(name, blob.view(valueAt, valueAt + length)));
         at = align4(valueAt + length);
         break;
@@ -61,7 +63,7 @@ export function readStructure(blob: BoundedBytes, header: FdtHeader): DtNode {
         at += 4;
         break;
       case FDT_END:
-        if (node !== undefined) throw new FdtError('BAD_STRUCTURE', at, `FDT_END inside ${node.path} (unbalanced nodes)`);
+        if (node !== undefined) throw new FdtError('BAD_STRUCTURE', at, `FDT_END inside ${quote(node.path)} (unbalanced nodes)`);
         if (root === undefined) throw new FdtError('BAD_STRUCTURE', at, 'no root node');
         return root;
       default:
