@@ -4,6 +4,8 @@ import { VERSION } from '../version.ts';
 import { dumpCommand } from './dump-command.ts';
 import type { CliIo } from './io.ts';
 import { labelsCommand } from './labels-command.ts';
+import { cleanupCommand } from './cleanup-command.ts';
+import { runCommand } from './run-command.ts';
 
 export const EXIT_OK = 0;
 /** A devicetree or runtime error. */
@@ -20,7 +22,7 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => process.stderr.write(text) });
   // addCommand() does not pass on exitOverride/output settings the way .command() does: copy them.
-  for (const command of [labelsCommand(io), dumpCommand(io)]) program.addCommand(command.copyInheritedSettings(program));
+  for (const command of [labelsCommand(io), dumpCommand(io), runCommand(), cleanupCommand(io)]) program.addCommand(command.copyInheritedSettings(program));
   return program;
 }
 

@@ -1,0 +1,128 @@
+// An in-memory ClusterClient for controller unit tests: one store of Nodes with resourceVersions, merge
+// patches with the resourceVersion precondition, watches, and injectable failures. The HTTP-level fake
+// (fake-api-server.ts) tests the real client; this one tests decisions quickly.
+import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
+import type { ClusterClient, WatchEventType } from '../../src/kubernetes/cluster-client.ts';
+import type { LabelPatch } from '../../src/node-labels/plan-patch.ts';
+
+type Listener = { name: string; onEvent: (type: WatchEventType, object: unknown) => void; onDone: (error: unknown) => void };
+type Method = 'listNode' | 'readNode' | 'patchNodeMetadata' | 'watchNode' | 'createEvent' | 'listNodeNames';
+
+export class MemoryCluster implements ClusterClient {
+  readonly nodes = new Map<string, V1Node>();
+  readonly events: CoreV1Event[] = [];
+  readonly calls: Method[] = [];
+  #rv = 100;
+  #listeners = new Set<Listener>();
+  #failures: Array<{ method: Method | undefined; status: number }> = [];
+  /** Runs just before a patch is applied: simulates a concurrent writer. */
+  beforePatch: (() => void) | undefined;
+
+  addNode(name: string, labels: Record<string, string> = {}): void {
+    this.#write(name, { metadata: { name, uid: `uid-${name}-${this.#rv}`, labels, annotations: {} } }, 'ADDED');
+  }
+
+  /** A change by someone else. */
+  edit(name: string, change: (node: V1Node) => void): void {
+    const node = structuredClone(this.#get(name));
+    change(node);
+    this.#write(name, node, 'MODIFIED');
+  }
+
+  deleteNode(name: string): void {
+    const node = this.#get(name);
+    this.nodes.delete(name);
+    this.#emit(name, 'DELETED', { ...node, metadata: { ...node.metadata, resourceVersion: String(++this.#rv) } });
+  }
+
+  labels(name: string): Record<string, string> {
+    return { ...(this.nodes.get(name)?.metadata?.labels ?? {}) };
+  }
+
+  /** The next `count` calls (of `method`, or any) fail with HTTP `status`. */
+  fail(count: number, status: number, method?: Method): void {
+    for (let i = 0; i < count; i++) this.#failures.push({ method, status });
+  }
+
+  dropWatches(): void {
+    for (const l of this.#listeners) l.onDone(null);
+    this.#listeners.clear();
+  }
+
+  async listNode(name: string) {
+    this.#call('listNode');
+    const node = this.nodes.get(name);
+    return { node: node && structuredClone(node), resourceVersion: String(this.#rv) };
+  }
+
+  async readNode(name: string): Promise<V1Node> {
+    this.#call('readNode');
+    return structuredClone(this.#get(name));
+  }
+
+  async listNodeNames(): Promise<string[]> {
+    this.#call('listNodeNames');
+    return [...this.nodes.keys()];
+  }
+
+  async patchNodeMetadata(name: string, patch: LabelPatch): Promise<V1Node> {
+    this.#call('patchNodeMetadata');
+    this.beforePatch?.();
+    const node = structuredClone(this.#get(name));
+    const wanted = patch.metadata.resourceVersion;
+    if (wanted !== undefined && wanted !== node.metadata?.resourceVersion) throw Object.assign(new Error('Conflict'), { statusCode: 409 });
+    const meta = node.metadata!;
+    meta.labels = mergeMap(meta.labels, patch.metadata.labels);
+    meta.annotations = mergeMap(meta.annotations, patch.metadata.annotations);
+    this.#write(name, node, 'MODIFIED');
+    return structuredClone(this.#get(name));
+  }
+
+  async watchNode(name: string, _rv: string, _timeout: number, onEvent: Listener['onEvent'], onDone: Listener['onDone']) {
+    this.#call('watchNode');
+    const listener = { name, onEvent, onDone };
+    this.#listeners.add(listener);
+    return () => {
+      if (this.#listeners.delete(listener)) onDone(null);
+    };
+  }
+
+  async createEvent(_namespace: string, event: CoreV1Event): Promise<void> {
+    this.#call('createEvent');
+    this.events.push(event);
+  }
+
+  #call(method: Method): void {
+    this.calls.push(method);
+    const at = this.#failures.findIndex((f) => f.method === undefined || f.method === method);
+    if (at >= 0) {
+      const [failure] = this.#failures.splice(at, 1);
+      throw Object.assign(new Error(`injected ${failure!.status}`), { statusCode: failure!.status });
+    }
+  }
+
+  #get(name: string): V1Node {
+    const node = this.nodes.get(name);
+    if (node === undefined) throw Object.assign(new Error('NotFound'), { statusCode: 404 });
+    return node;
+  }
+
+  #write(name: string, node: V1Node, type: WatchEventType): void {
+    node.metadata = { ...node.metadata, resourceVersion: String(++this.#rv) };
+    this.nodes.set(name, node);
+    this.#emit(name, type, node);
+  }
+
+  #emit(name: string, type: WatchEventType, node: V1Node): void {
+    for (const l of this.#listeners) if (l.name === name) queueMicrotask(() => l.onEvent(type, structuredClone(node)));
+  }
+}
+
+function mergeMap(base: Record<string, string> | undefined, patch: Record<string, string | null>): Record<string, string> {
+  const out = { ...(base ?? {}) };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = value;
+  }
+  return out;
+}

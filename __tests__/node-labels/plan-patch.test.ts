@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { OWNED_LABELS_ANNOTATION, ownedLabels } from '../../src/node-labels/ownership.ts';
+import { type ObservedNode, planLabelPatch } from '../../src/node-labels/plan-patch.ts';
+
+const P = 'beta.devicetree.org';
+const node = (labels: Record<string, string>, owned?: string[], extraAnnotations: Record<string, string> = {}): ObservedNode => ({
+  name: 'nano',
+  resourceVersion: '42',
+  labels,
+  annotations: { ...extraAnnotations, ...(owned === undefined ? {} : { [OWNED_LABELS_ANNOTATION]: owned.join(',') }) },
+});
+
+test('a fresh node gets every label and the ownership record, guarded by its resourceVersion', () => {
+  const plan = planLabelPatch(node({ 'kubernetes.io/arch': 'arm64' }), { [`${P}/nvidia-gm20b`]: '1', [`${P}/arm-cortex-a57`]: '4' });
+  assert.deepEqual(plan.patch, {
+    metadata: {
+      resourceVersion: '42',
+      labels: { [`${P}/nvidia-gm20b`]: '1', [`${P}/arm-cortex-a57`]: '4' },
+      annotations: { [OWNED_LABELS_ANNOTATION]: `${P}/arm-cortex-a57,${P}/nvidia-gm20b` },
+    },
+  });
+  assert.deepEqual(plan.added, [`${P}/arm-cortex-a57`, `${P}/nvidia-gm20b`]);
+  assert.deepEqual([plan.changed, plan.removed, plan.conflicts], [[], [], []]);
+});
+
+test('a node that already matches needs no patch', () => {
+  const plan = planLabelPatch(node({ [`${P}/a`]: '1', other: 'x' }, [`${P}/a`]), { [`${P}/a`]: '1' });
+  assert.equal(plan.patch, undefined);
+});
+
+test('drift repair: an owned label that was removed or edited is set again', () => {
+  const plan = planLabelPatch(node({ [`${P}/b`]: 'other' }, [`${P}/a`, `${P}/b`]), { [`${P}/a`]: '1', [`${P}/b`]: '2' });
+  assert.deepEqual(plan.patch?.metadata.labels, { [`${P}/a`]: '1', [`${P}/b`]: '2' });
+  assert.deepEqual(plan.patch?.metadata.annotations, {}, 'the record is already right');
+  assert.deepEqual([plan.added, plan.changed], [[`${P}/a`], [`${P}/b`]]);
+});
+
+test('stale owned labels are removed, including ones under an old prefix', () => {
+  const plan = planLabelPatch(node({ 'old.example.com/a': '1', [`${P}/a`]: '1', [`${P}/gone`]: '1' }, ['old.example.com/a', `${P}/a`, `${P}/gone`]), {
+    [`${P}/a`]: '1',
+  });
+  assert.deepEqual(plan.patch?.metadata.labels, { 'old.example.com/a': null, [`${P}/gone`]: null });
+  assert.deepEqual(plan.patch?.metadata.annotations, { [OWNED_LABELS_ANNOTATION]: `${P}/a` });
+  assert.deepEqual(plan.removed, [`${P}/gone`, 'old.example.com/a']);
+});
+
+test("someone else's labels are never touched, even under our prefix", () => {
+  const labels = { [`${P}/nvidia-gm20b`]: 'set-by-hand', [`${P}/theirs`]: '1', team: 'edge' };
+  const plan = planLabelPatch(node(labels, []), { [`${P}/nvidia-gm20b`]: '1', [`${P}/ours`]: '1' });
+  assert.deepEqual(plan.patch?.metadata.labels, { [`${P}/ours`]: '1' });
+  assert.deepEqual(plan.conflicts, [`${P}/nvidia-gm20b`]);
+  assert.equal(plan.patch?.metadata.annotations[OWNED_LABELS_ANNOTATION], `${P}/ours`);
+});
+
+test('cleanup: desired {} removes every owned label and the record, nothing else', () => {
+  const plan = planLabelPatch(node({ [`${P}/a`]: '1', [`${P}/theirs`]: '1' }, [`${P}/a`], { keep: 'me' }), {});
+  assert.deepEqual(plan.patch?.metadata, { resourceVersion: '42', labels: { [`${P}/a`]: null }, annotations: { [OWNED_LABELS_ANNOTATION]: null } });
+});
+
+test('an owned label someone already removed is dropped from the record', () => {
+  const plan = planLabelPatch(node({}, [`${P}/a`]), {});
+  assert.deepEqual(plan.patch?.metadata, { resourceVersion: '42', labels: {}, annotations: { [OWNED_LABELS_ANNOTATION]: null } });
+  assert.deepEqual(plan.removed, []);
+  assert.equal(planLabelPatch(node({}), {}).patch, undefined, 'nothing owned, nothing wanted: no patch');
+});
+
+test('the record parses leniently', () => {
+  assert.deepEqual([...ownedLabels({ [OWNED_LABELS_ANNOTATION]: 'a,,b,' })], ['a', 'b']);
+  assert.deepEqual([...ownedLabels(undefined)], []);
+});

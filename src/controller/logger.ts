@@ -1,0 +1,22 @@
+import winston from 'winston';
+
+export type LogFormat = 'json' | 'text';
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** winston on stderr; every line carries the node name, so logs from a whole DaemonSet can be told apart. */
+export function createLogger(options: { format: LogFormat; level: LogLevel; node: string }): winston.Logger {
+  const { combine, timestamp, json, printf } = winston.format;
+  const text = printf(({ timestamp: at, level, message, node, ...rest }) => {
+    const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+    return `${String(at)} ${level.padEnd(5)} [${String(node)}] ${String(message)}${extra}`;
+  });
+  return winston.createLogger({
+    level: options.level,
+    defaultMeta: { node: options.node },
+    format: combine(timestamp(), options.format === 'json' ? json() : text),
+    transports: [new winston.transports.Stream({ stream: process.stderr })],
+  });
+}
+
+export type Logger = Pick<winston.Logger, 'error' | 'warn' | 'info' | 'debug'>;

@@ -1,0 +1,58 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type ReconcileResult = 'applied' | 'unchanged' | 'conflict' | 'error';
+
+/** The controller's Prometheus series, named `dt_node_labeller_<noun>_<unit|total>`, on a registry of its own. */
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  readonly labelsApplied = new Gauge({ name: 'dt_node_labeller_labels', help: 'Labels this labeller currently owns on its node', registers: [this.registry] });
+  readonly labelConflicts = new Gauge({
+    name: 'dt_node_labeller_label_conflicts',
+    help: 'Labels the devicetree yields that someone else already set on the node (left alone)',
+    registers: [this.registry],
+  });
+  readonly reconciles = new Counter({
+    name: 'dt_node_labeller_reconciles_total',
+    help: 'Reconcile attempts by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly apiErrors = new Counter({
+    name: 'dt_node_labeller_api_errors_total',
+    help: 'Failed Kubernetes API calls by HTTP status code ("none" when no response came)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly lastSuccess = new Gauge({
+    name: 'dt_node_labeller_last_successful_reconcile_timestamp_seconds',
+    help: 'Unix time of the last reconcile that left the node as desired',
+    registers: [this.registry],
+  });
+  readonly parseDuration = new Histogram({
+    name: 'dt_node_labeller_devicetree_parse_duration_seconds',
+    help: 'Time to read and parse the devicetree and compute labels',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly devicetreeError = new Gauge({
+    name: 'dt_node_labeller_devicetree_error',
+    help: '1 while the devicetree cannot be read or parsed, else 0',
+    registers: [this.registry],
+  });
+  readonly info = new Gauge({
+    name: 'dt_node_labeller_info',
+    help: 'Build and devicetree facts; always 1',
+    labelNames: ['version', 'source', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    for (const result of ['applied', 'unchanged', 'conflict', 'error'] as const) this.reconciles.inc({ result }, 0);
+  }
+
+  setInfo(version: string, source: string, model: string): void {
+    this.info.reset();
+    this.info.set({ version, source, model }, 1);
+  }
+}

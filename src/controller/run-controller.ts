@@ -1,0 +1,89 @@
+import type { Server } from 'node:http';
+import type { RunFlags } from '../cli/run-command.ts';
+import { resolveNodeName } from '../cli/cluster-options.ts';
+import { treeLocation } from '../cli/tree-options.ts';
+import { discover } from '../discover.ts';
+import { kubernetesClient } from '../kubernetes/cluster-client.ts';
+import { loadKubeConfig } from '../kubernetes/kube-config.ts';
+import { realSleep } from '../kubernetes/backoff.ts';
+import { VERSION } from '../version.ts';
+import { Controller } from './controller.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { ControllerMetrics } from './metrics.ts';
+import { createStatusServer, parseListenAddress } from './status-server.ts';
+
+/** SIGTERM must end the pod well inside Kubernetes' default 30 s grace period; we promise 5 s. */
+const SHUTDOWN_DEADLINE_MS = 5000;
+const ONCE_ATTEMPTS = 5;
+/** The API server ends watches after this; we resume from the last resourceVersion. */
+const WATCH_TIMEOUT_SECONDS = 290;
+
+/** Wires the controller to the process: logger, metrics server, signals. Resolves with the exit code. */
+export async function runController(flags: RunFlags): Promise<number> {
+  const nodeName = resolveNodeName(flags);
+  const logger = createLogger({ format: flags.logFormat, level: flags.logLevel, node: nodeName });
+  const listen = parseListenAddress(flags.metricsAddress);
+  const metrics = new ControllerMetrics();
+  const controller = new Controller({
+    nodeName,
+    client: kubernetesClient(loadKubeConfig(flags.kubeconfig)),
+    discover: () =>
+      discover({ location: treeLocation(flags), nodeNames: flags.nodes ?? [], prefix: flags.prefix, includeDisabled: flags.includeDisabled === true }),
+    logger,
+    metrics,
+    sleep: realSleep,
+    backoff: { initialMs: 500, maxMs: 30_000 },
+    resyncMs: flags.resyncInterval,
+    rereadMs: flags.rereadInterval,
+    watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,
+    eventNamespace: flags.events ? flags.eventNamespace : undefined,
+  });
+  logger.info('starting', { version: VERSION, once: flags.once === true });
+  if (flags.once) return (await controller.runOnce(ONCE_ATTEMPTS)) ? 0 : 1;
+
+  const server = createStatusServer({ registry: metrics.registry, ready: () => controller.ready });
+  await listenOn(server, listen, logger);
+  const signals = handleSignals(controller, server, logger);
+  try {
+    await controller.run();
+  } finally {
+    signals.dispose();
+  }
+  logger.info('stopped; labels stay in place');
+  return 0;
+}
+
+function listenOn(server: Server, { host, port }: { host: string | undefined; port: number }, logger: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      logger.info('serving /metrics, /healthz, /readyz', { address: typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : address });
+      resolve();
+    });
+  });
+}
+
+/** SIGTERM/SIGINT stop cleanly (a timer forces the exit if something hangs); SIGHUP re-reads the devicetree. */
+function handleSignals(controller: Controller, server: Server, logger: Logger): { dispose(): void } {
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info(`${signal}: shutting down`);
+    setTimeout(() => {
+      logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    controller.stop();
+    server.close();
+    server.closeAllConnections();
+  };
+  const reread = () => {
+    logger.info('SIGHUP: re-reading the devicetree');
+    controller.rereadDevicetree();
+  };
+  process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reread);
+  return {
+    dispose: () => {
+      process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', reread);
+    },
+  };
+}

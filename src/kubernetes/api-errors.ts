@@ -1,0 +1,41 @@
+import { ApiException } from '@kubernetes/client-node';
+
+/**
+ * The HTTP status of a failed API call, or undefined when no response came (connection refused, reset,
+ * timeout). client-node reports the two ways differently: ApiException.code for requests, statusCode
+ * on errors from Watch.
+ */
+export function apiStatus(error: unknown): number | undefined {
+  if (error instanceof ApiException) return error.code;
+  const code = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The API server's own message (Status.message) when it sent one. */
+export function apiMessage(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
+    const message = (body as { message?: unknown } | undefined)?.message;
+    if (typeof message === 'string') return message;
+    return `HTTP ${error.code}`;
+  }
+  if (error instanceof Error) {
+    const cause = (error.cause as { code?: string } | undefined)?.code;
+    return cause === undefined ? error.message : `${error.message} (${cause})`;
+  }
+  return String(error);
+}
+
+/** Worth retrying with backoff: no response, throttling, or a server-side failure. */
+export function isTransient(error: unknown): boolean {
+  const status = apiStatus(error);
+  return status === undefined || status === 429 || status >= 500;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+import { formatOwnedLabels, OWNED_LABELS_ANNOTATION, ownedLabels } from './ownership.ts';
+
+/** What the labeller sees of its Node: only the metadata it reads. */
+export interface ObservedNode {
+  readonly name: string;
+  readonly resourceVersion: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/**
+ * A JSON merge patch (RFC 7386) of the node's metadata: `null` deletes a key. It carries the
+ * resourceVersion it was planned against, which the API server treats as a precondition (409 Conflict when
+ * the node changed since), so a concurrent writer's change is never overwritten unseen.
+ */
+export interface LabelPatch {
+  readonly metadata: {
+    readonly resourceVersion?: string;
+    readonly labels: Record<string, string | null>;
+    readonly annotations: Record<string, string | null>;
+  };
+}
+
+export interface LabelPlan {
+  /** undefined when the node already matches: nothing to send. */
+  readonly patch: LabelPatch | undefined;
+  readonly added: string[];
+  readonly changed: string[];
+  readonly removed: string[];
+  /** Desired keys already set by someone else: left alone, reported. */
+  readonly conflicts: string[];
+}
+
+/**
+ * Level-triggered: compares the node as it is with what the devicetree says and plans the smallest patch
+ * that makes them agree, touching only labels we own (or create). Pass `desired = {}` to remove them all.
+ */
+export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<string, string>>): LabelPlan {
+  const owned = ownedLabels(node.annotations);
+  const labels: Record<string, string | null> = {};
+  const added: string[] = [];
+  const changed: string[] = [];
+  const removed: string[] = [];
+  const conflicts: string[] = [];
+  const nowOwned = new Set<string>();
+  for (const [key, value] of Object.entries(desired)) {
+    const current = node.labels[key];
+    if (current !== undefined && !owned.has(key)) {
+      conflicts.push(key);
+      continue;
+    }
+    nowOwned.add(key);
+    if (current === value) continue;
+    labels[key] = value;
+    (current === undefined ? added : changed).push(key);
+  }
+  for (const key of owned) {
+    if (nowOwned.has(key)) continue;
+    if (node.labels[key] !== undefined) {
+      labels[key] = null;
+      removed.push(key);
+    }
+  }
+  const record = formatOwnedLabels(nowOwned);
+  const annotationChanged = record !== formatOwnedLabels(owned) || (record === '' && OWNED_LABELS_ANNOTATION in node.annotations);
+  const annotations: Record<string, string | null> = annotationChanged ? { [OWNED_LABELS_ANNOTATION]: record === '' ? null : record } : {};
+  const needed = Object.keys(labels).length > 0 || annotationChanged;
+  const patch: LabelPatch | undefined = needed
+    ? { metadata: { ...(node.resourceVersion === undefined ? {} : { resourceVersion: node.resourceVersion }), labels, annotations } }
+    : undefined;
+  return { patch, added: added.sort(), changed: changed.sort(), removed: removed.sort(), conflicts: conflicts.sort() };
+}
