@@ -30,14 +30,14 @@ afterEach(async () => {
   }
 });
 
-function start(options: { nodeExists?: boolean; labels?: Record<string, string>; dtb?: string; resyncMs?: number } = {}): Harness {
+function start(options: { nodeExists?: boolean; labels?: Record<string, string>; dtb?: string | null; resyncMs?: number } = {}): Harness {
   const cluster = new MemoryCluster();
   if (options.nodeExists !== false) cluster.addNode('nano', options.labels ?? { 'kubernetes.io/arch': 'arm64' });
   const logs: Array<[string, string]> = [];
   const log = (level: string) => (message: unknown) => void logs.push([level, String(message)]);
   const logger = { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') } as unknown as Logger;
   const metrics = new ControllerMetrics();
-  const source = { dtb: options.dtb ?? ('jetson-nano-l4t.dtb' as string | undefined) };
+  const source = { dtb: options.dtb === null ? undefined : (options.dtb ?? 'jetson-nano-l4t.dtb') };
   const controller = new Controller({
     nodeName: 'nano',
     client: cluster,
@@ -108,7 +108,6 @@ test("labels set by someone else, even under our prefix, are left alone and repo
 });
 
 test('a 409 Conflict re-reads the node and keeps the concurrent change', async () => {
-  const cluster = new MemoryCluster();
   let raced = false;
   const h = start();
   h.cluster.beforePatch = () => {
@@ -119,7 +118,6 @@ test('a 409 Conflict re-reads the node and keeps the concurrent change', async (
   await eventually(hasNanoLabels(h), 'labels applied');
   assert.equal(h.cluster.labels('nano').concurrent, 'write');
   assert.ok((await metric(h, 'dt_node_labeller_reconciles_total')).includes('dt_node_labeller_reconciles_total{result="conflict"} 1'));
-  void cluster;
 });
 
 test('a devicetree that changes: stale labels go, new ones come (SIGHUP path)', async () => {
@@ -150,9 +148,7 @@ test('the node may register after the labeller starts', async () => {
 });
 
 test('an unreadable devicetree: not ready, error metric, nothing patched, then recovery', async () => {
-  const h = start({ dtb: undefined as unknown as string });
-  h.source.dtb = undefined;
-  h.controller.rereadDevicetree();
+  const h = start({ dtb: null });
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(h.controller.ready, false);
   assert.deepEqual(await metric(h, 'dt_node_labeller_devicetree_error'), ['dt_node_labeller_devicetree_error 1']);

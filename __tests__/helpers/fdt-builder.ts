@@ -25,6 +25,8 @@ export interface BlobOptions {
   header?: Record<number, number>;
 }
 
+import { HEADER_FIELD_OFFSETS } from '../../src/devicetree/header.ts';
+
 const enc = (s: string) => Buffer.from(`${s}\0`, 'latin1');
 
 /** A value as dtc encodes it: a string or string list NUL-terminated, numbers as big-endian u32 cells. */
@@ -97,18 +99,7 @@ export function buildBlob(tokensOrTree: Token[] | NodeSpec, options: BlobOptions
 }
 
 /** Byte offsets of the header fields, for BlobOptions.header and corruption tests. */
-export const HEADER = {
-  magic: 0,
-  totalSize: 4,
-  structOffset: 8,
-  stringsOffset: 12,
-  memRsvOffset: 16,
-  version: 20,
-  lastCompatibleVersion: 24,
-  bootCpuIdPhys: 28,
-  stringsSize: 32,
-  structSize: 36,
-} as const;
+export const HEADER = HEADER_FIELD_OFFSETS;
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 

@@ -23,8 +23,8 @@ export interface FdtHeader {
   readonly headerSize: number;
 }
 
-/** Field offsets of `struct fdt_header`. */
-const FIELD = {
+/** Byte offsets of the fields of `struct fdt_header`. */
+export const HEADER_FIELD_OFFSETS = {
   magic: 0,
   totalSize: 4,
   structOffset: 8,
@@ -43,27 +43,27 @@ const FIELD = {
  */
 export function readHeader(blob: BoundedBytes): FdtHeader {
   const field = (at: number, name: string) => blob.u32(at, blob.length, 'TRUNCATED', `header field ${name}`);
-  if (field(FIELD.magic, 'magic') !== FDT_MAGIC) throw new FdtError('BAD_MAGIC', 0, 'bad magic (not a flattened devicetree)');
-  const version = field(FIELD.version, 'version');
-  const lastCompatibleVersion = field(FIELD.lastCompatibleVersion, 'last_comp_version');
-  if (version < FIRST_SUPPORTED_VERSION) throw new FdtError('BAD_VERSION', FIELD.version, `version ${version} is older than ${FIRST_SUPPORTED_VERSION}`);
+  if (field(HEADER_FIELD_OFFSETS.magic, 'magic') !== FDT_MAGIC) throw new FdtError('BAD_MAGIC', 0, 'bad magic (not a flattened devicetree)');
+  const version = field(HEADER_FIELD_OFFSETS.version, 'version');
+  const lastCompatibleVersion = field(HEADER_FIELD_OFFSETS.lastCompatibleVersion, 'last_comp_version');
+  if (version < FIRST_SUPPORTED_VERSION) throw new FdtError('BAD_VERSION', HEADER_FIELD_OFFSETS.version, `version ${version} is older than ${FIRST_SUPPORTED_VERSION}`);
   if (lastCompatibleVersion > LAST_SUPPORTED_VERSION) {
-    throw new FdtError('BAD_VERSION', FIELD.lastCompatibleVersion, `last_comp_version ${lastCompatibleVersion} is newer than ${LAST_SUPPORTED_VERSION}`);
+    throw new FdtError('BAD_VERSION', HEADER_FIELD_OFFSETS.lastCompatibleVersion, `last_comp_version ${lastCompatibleVersion} is newer than ${LAST_SUPPORTED_VERSION}`);
   }
   const headerSize = version >= 17 ? HEADER_SIZE_V17 : HEADER_SIZE_V16;
-  const totalSize = field(FIELD.totalSize, 'totalsize');
-  if (totalSize < headerSize) throw new FdtError('BAD_LAYOUT', FIELD.totalSize, `totalsize ${totalSize} is smaller than the ${headerSize}-byte header`);
-  if (totalSize > blob.length) throw new FdtError('TRUNCATED', FIELD.totalSize, `totalsize ${totalSize} exceeds the ${blob.length} bytes available`);
+  const totalSize = field(HEADER_FIELD_OFFSETS.totalSize, 'totalsize');
+  if (totalSize < headerSize) throw new FdtError('BAD_LAYOUT', HEADER_FIELD_OFFSETS.totalSize, `totalsize ${totalSize} is smaller than the ${headerSize}-byte header`);
+  if (totalSize > blob.length) throw new FdtError('TRUNCATED', HEADER_FIELD_OFFSETS.totalSize, `totalsize ${totalSize} exceeds the ${blob.length} bytes available`);
 
-  const memRsvOffset = field(FIELD.memRsvOffset, 'off_mem_rsvmap');
-  const structOffset = field(FIELD.structOffset, 'off_dt_struct');
-  const stringsOffset = field(FIELD.stringsOffset, 'off_dt_strings');
-  const stringsSize = field(FIELD.stringsSize, 'size_dt_strings');
-  const structSize = version >= 17 ? field(FIELD.structSize, 'size_dt_struct') : totalSize - Math.min(structOffset, totalSize);
-  checkBlock('memory reservation block', FIELD.memRsvOffset, memRsvOffset, 0, 8, headerSize, totalSize);
-  checkBlock('structure block', FIELD.structOffset, structOffset, structSize, 4, headerSize, totalSize);
-  checkBlock('strings block', FIELD.stringsOffset, stringsOffset, stringsSize, 1, headerSize, totalSize);
-  const bootCpuIdPhys = field(FIELD.bootCpuIdPhys, 'boot_cpuid_phys');
+  const memRsvOffset = field(HEADER_FIELD_OFFSETS.memRsvOffset, 'off_mem_rsvmap');
+  const structOffset = field(HEADER_FIELD_OFFSETS.structOffset, 'off_dt_struct');
+  const stringsOffset = field(HEADER_FIELD_OFFSETS.stringsOffset, 'off_dt_strings');
+  const stringsSize = field(HEADER_FIELD_OFFSETS.stringsSize, 'size_dt_strings');
+  const structSize = version >= 17 ? field(HEADER_FIELD_OFFSETS.structSize, 'size_dt_struct') : totalSize - Math.min(structOffset, totalSize);
+  checkBlock('memory reservation block', HEADER_FIELD_OFFSETS.memRsvOffset, memRsvOffset, 0, 8, headerSize, totalSize);
+  checkBlock('structure block', HEADER_FIELD_OFFSETS.structOffset, structOffset, structSize, 4, headerSize, totalSize);
+  checkBlock('strings block', HEADER_FIELD_OFFSETS.stringsOffset, stringsOffset, stringsSize, 1, headerSize, totalSize);
+  const bootCpuIdPhys = field(HEADER_FIELD_OFFSETS.bootCpuIdPhys, 'boot_cpuid_phys');
   return { totalSize, structOffset, structSize, stringsOffset, stringsSize, memRsvOffset, version, lastCompatibleVersion, bootCpuIdPhys, headerSize };
 }
 
