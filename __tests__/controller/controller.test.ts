@@ -7,6 +7,7 @@ import { discover, type Discovery } from '../../src/discover.ts';
 import { realSleep } from '../../src/kubernetes/backoff.ts';
 import { OWNED_LABELS_ANNOTATION } from '../../src/node-labels/ownership.ts';
 import { fixture } from '../helpers/corpus.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { MemoryCluster } from '../helpers/memory-cluster.ts';
 
 const P = 'beta.devicetree.org';
@@ -59,13 +60,6 @@ function start(options: { nodeExists?: boolean; labels?: Record<string, string>;
   return h;
 }
 
-async function eventually(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 const hasNanoLabels = (h: Harness) => () => {
   const labels = h.cluster.labels('nano');
   return Object.entries(nanoLabels()).every(([k, v]) => labels[k] === v);

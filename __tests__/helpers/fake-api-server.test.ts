@@ -2,14 +2,14 @@
 // and that real kubectl works against it.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { type IncomingMessage, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { decodePointerToken } from './fake-api/patch.ts';
 import { FakeApiServer, type KubeObject } from './fake-api-server.ts';
+import { kubectl, kubectlMissing } from './kubectl.ts';
 
 // ---- Helpers ----
 
@@ -697,35 +697,6 @@ describe('fake API server: faults, RBAC and accounting', () => {
 });
 
 // ---- Real kubectl ----
-
-/** Why the kubectl tests cannot run, or undefined when kubectl is on PATH. */
-function kubectlMissing(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    try {
-      accessSync(join(dir, 'kubectl'), constants.X_OK);
-      return undefined;
-    } catch {
-      // not in this directory
-    }
-  }
-  return 'kubectl is not on PATH: these tests run the real kubectl against the fake';
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs kubectl asynchronously: the server lives in this process, so a synchronous spawn would deadlock. */
-function kubectl(kubeconfig: string, cacheDir: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const skipKubectl = kubectlMissing();
 

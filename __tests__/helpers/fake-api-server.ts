@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { discoveryDocument } from './fake-api/discovery.ts';
-import { type FailureSpec, Faults, type ForbidRule, verbOf } from './fake-api/faults.ts';
+import { type FailureSpec, Faults, type ForbidRule, type RequestMatch, verbOf } from './fake-api/faults.ts';
 import {
   type Reply,
   type ResourceRequest,
@@ -41,7 +41,7 @@ import { Store } from './fake-api/store.ts';
 import { validateMetadata } from './fake-api/validation.ts';
 import { type WatchStream, startWatch } from './fake-api/watch.ts';
 
-export type { FailureSpec, ForbidRule, Verb } from './fake-api/faults.ts';
+export type { FailureSpec, ForbidRule, RequestMatch, Verb } from './fake-api/faults.ts';
 export type { RequestRecord } from './fake-api/http.ts';
 export type { KubeObject, ObjectMeta } from './fake-api/json.ts';
 export type { Status } from './fake-api/status.ts';
@@ -231,12 +231,20 @@ export class FakeApiServer {
     this.#faults.failNext(count, spec);
   }
 
+  /**
+   * Runs `action` (a write by someone else, usually) just before the next request matching `match` is
+   * served: the way to make a client's guarded write meet a real 409 Conflict.
+   */
+  interfereNext(match: RequestMatch, action: () => void): void {
+    this.#faults.interfereNext(match, action);
+  }
+
   /** Requests matching the rule get RBAC's 403 until the returned function is called. */
   forbid(rule: ForbidRule): () => void {
     return this.#faults.forbid(rule);
   }
 
-  /** Lifts every `forbid` rule and drops pending `failNext` failures. */
+  /** Lifts every `forbid` rule and drops pending `failNext` failures and `interfereNext` actions. */
   clearFaults(): void {
     this.#faults.allowAll();
     this.#faults.clearFailures();
@@ -322,6 +330,7 @@ export class FakeApiServer {
     const pathAndQuery = request.url ?? '/';
     const url = new URL(pathAndQuery, 'http://fake');
     if (this.#outage === '503') throw serviceUnavailable('the server is currently unable to handle the request');
+    this.#faults.interfere(method, pathAndQuery);
     const injected = this.#faults.takeFailure(method, pathAndQuery);
     if (injected !== undefined) {
       if ('error' in injected) throw injected.error;

@@ -13,7 +13,10 @@ export const EXIT_FAILURE = 1;
 /** The command line itself is wrong. */
 export const EXIT_USAGE = 2;
 
-export function buildProgram(io: CliIo): Command {
+/** Commands that finish with their own exit code (run --once, cleanup) report it here. */
+export type ExitCodeSink = (code: number) => void;
+
+export function buildProgram(io: CliIo, setExitCode: ExitCodeSink = () => {}): Command {
   const program = new Command('dt-node-labeller')
     .description('Label Kubernetes nodes by what their devicetree says they are')
     .version(VERSION)
@@ -22,16 +25,17 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => process.stderr.write(text) });
   // addCommand() does not pass on exitOverride/output settings the way .command() does: copy them.
-  for (const command of [labelsCommand(io), dumpCommand(io), runCommand(), cleanupCommand(io)]) program.addCommand(command.copyInheritedSettings(program));
+  for (const command of [labelsCommand(io), dumpCommand(io), runCommand(setExitCode), cleanupCommand(io, setExitCode)]) program.addCommand(command.copyInheritedSettings(program));
   return program;
 }
 
 /** Runs the CLI and returns the exit code; every failure becomes one line on stderr (a stack only with --debug). */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+  let exitCode = EXIT_OK;
+  const program = buildProgram(io, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT_OK;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');

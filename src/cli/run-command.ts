@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '../controller/logger.ts';
 import { addClusterOptions, type ClusterFlags } from './cluster-options.ts';
 import { parseDuration } from './duration.ts';
+import type { ExitCodeSink } from './program.ts';
 import { addLabelOptions, addTreeSourceOptions, type LabelFlags, type TreeSourceFlags } from './tree-options.ts';
 
 export interface RunFlags extends TreeSourceFlags, LabelFlags, ClusterFlags {
@@ -16,7 +17,7 @@ export interface RunFlags extends TreeSourceFlags, LabelFlags, ClusterFlags {
 }
 
 /** `run`: the DaemonSet's command. The controller code is loaded only here, keeping `labels` start-up light. */
-export function runCommand(): Command {
+export function runCommand(setExitCode: ExitCodeSink): Command {
   const command = new Command('run').description("label this machine's Node and keep the labels true (the DaemonSet's command)");
   addTreeSourceOptions(command);
   addLabelOptions(command);
@@ -32,6 +33,6 @@ export function runCommand(): Command {
     .addOption(new Option('--event-namespace <ns>', 'namespace of the Events about the node').default('default'));
   return command.action(async (flags: RunFlags) => {
     const { runController } = await import('../controller/run-controller.ts');
-    process.exitCode = await runController(flags);
+    setExitCode(await runController(flags));
   });
 }

@@ -68,6 +68,7 @@ export class Controller {
       nodeName: this.#o.nodeName,
       onNode: (node) => this.#observe(node ?? null),
       onError: (error) => this.#apiError('watching the node', error),
+      onExpired: () => this.#o.logger.debug('watch resourceVersion expired (410 Gone); listing the node again'),
       sleep: this.#o.sleep,
       backoff: new Backoff(this.#o.backoff),
       watchTimeoutSeconds: this.#o.watchTimeoutSeconds,
@@ -80,20 +81,23 @@ export class Controller {
     await this.#loop;
   }
 
-  /** Labels the node once and returns whether it now matches (for --once). */
+  /** Labels the node once and returns whether it now matches (for --once). Leaves nothing running. */
   async runOnce(attempts: number): Promise<boolean> {
-    this.rereadDevicetree();
-    if (!this.#devicetreeOk) return false;
-    for (let attempt = 1; attempt <= attempts && !this.#abort.signal.aborted; attempt++) {
-      try {
-        this.#node = undefined;
-        if (await this.#reconcile()) return true;
-      } catch (error) {
-        this.#apiError('labelling the node', error);
+    try {
+      if (!this.#readDevicetree()) return false;
+      for (let attempt = 1; attempt <= attempts && !this.#abort.signal.aborted; attempt++) {
+        try {
+          this.#node = undefined;
+          if (await this.#reconcile()) return true;
+        } catch (error) {
+          this.#apiError('labelling the node', error);
+        }
+        if (attempt < attempts) await this.#o.sleep(this.#backoff.next(), this.#abort.signal);
       }
-      if (attempt < attempts) await this.#o.sleep(this.#backoff.next(), this.#abort.signal);
+      return false;
+    } finally {
+      this.stop();
     }
-    return false;
   }
 
   stop(): void {
@@ -102,6 +106,11 @@ export class Controller {
 
   /** Reads the devicetree again (start, SIGHUP, --reread-interval) and reconciles if it changed. */
   rereadDevicetree(): void {
+    if (this.#readDevicetree()) this.requestReconcile(false);
+  }
+
+  /** Reads the devicetree into the desired labels; false (and the error reported) when it cannot. */
+  #readDevicetree(): boolean {
     const end = this.#o.metrics.parseDuration.startTimer();
     try {
       const discovery = this.#o.discover();
@@ -115,12 +124,13 @@ export class Controller {
       }
       this.#devicetreeOk = true;
       this.#desired = discovery.labels;
-      this.requestReconcile(false);
+      return true;
     } catch (error) {
       // Keep the labels already applied: an unreadable tree says nothing about the hardware changing.
       this.#devicetreeOk = false;
       this.#o.metrics.devicetreeError.set(1);
       this.#o.logger.error(`cannot read the devicetree: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
     }
   }
 

@@ -15,6 +15,12 @@ import { createStatusServer, parseListenAddress } from './status-server.ts';
 /** SIGTERM must end the pod well inside Kubernetes' default 30 s grace period; we promise 5 s. */
 const SHUTDOWN_DEADLINE_MS = 5000;
 const ONCE_ATTEMPTS = 5;
+/**
+ * Full-jitter backoff for API failures. The cap bounds how long after the API server comes back the
+ * labeller notices (the issue promises convergence within 10 s); one request per 8 s per node at worst is
+ * still gentle on a struggling server.
+ */
+const BACKOFF = { initialMs: 500, maxMs: 8000 };
 /** The API server ends watches after this; we resume from the last resourceVersion. */
 const WATCH_TIMEOUT_SECONDS = 290;
 
@@ -32,7 +38,7 @@ export async function runController(flags: RunFlags): Promise<number> {
     logger,
     metrics,
     sleep: realSleep,
-    backoff: { initialMs: 500, maxMs: 30_000 },
+    backoff: BACKOFF,
     resyncMs: flags.resyncInterval,
     rereadMs: flags.rereadInterval,
     watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,

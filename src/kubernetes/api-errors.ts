@@ -20,8 +20,10 @@ export function apiMessage(error: unknown): string {
     return `HTTP ${error.code}`;
   }
   if (error instanceof Error) {
-    const cause = (error.cause as { code?: string } | undefined)?.code;
-    return cause === undefined ? error.message : `${error.message} (${cause})`;
+    // fetch says only "fetch failed"; why (ECONNREFUSED, a TLS error, ...) is in its cause.
+    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+    return why === undefined ? error.message : `${error.message} (${why})`;
   }
   return String(error);
 }

@@ -9,6 +9,8 @@ export interface NodeWatcherOptions {
   /** Called with the node after every list and change; undefined when it does not exist (yet). */
   readonly onNode: (node: V1Node | undefined) => void;
   readonly onError: (error: unknown) => void;
+  /** Called when the watch's resourceVersion has expired (410 Gone) and the node is listed again. */
+  readonly onExpired?: () => void;
   readonly sleep: Sleep;
   readonly backoff: Backoff;
   /** Server-side watch timeout; the watch is resumed from the last resourceVersion when it ends. */
@@ -52,6 +54,7 @@ export class NodeWatcher {
         if (this.#abort.signal.aborted) break;
         if (apiStatus(error) === 410) {
           this.#resourceVersion = undefined; // history is gone: relist, then watch again at once
+          this.#options.onExpired?.();
           continue;
         }
         onError(error);

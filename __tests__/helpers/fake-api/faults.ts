@@ -6,12 +6,19 @@ import { type ApiError, forbidden, internalError, serviceUnavailable, tooManyReq
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
-export interface FailureSpec {
-  status: 500 | 503 | 429;
-  /** Only requests with this method (GET, PATCH, ...) fail; others pass and do not use up the count. */
+/** Which requests a fault applies to; others pass and do not use it up. */
+export interface RequestMatch {
+  /** Only requests with this method (GET, PATCH, ...). */
   method?: string;
-  /** Only requests whose path and query contain this fail. */
+  /** Only requests whose path and query contain this. */
   pathIncludes?: string;
+}
+
+const matches = (match: RequestMatch, method: string, pathAndQuery: string) =>
+  (match.method === undefined || match.method.toUpperCase() === method) && (match.pathIncludes === undefined || pathAndQuery.includes(match.pathIncludes));
+
+export interface FailureSpec extends RequestMatch {
+  status: 500 | 503 | 429;
   /** Sent as Retry-After (and details.retryAfterSeconds). 429 defaults to 1, as the real server's. */
   retryAfterSeconds?: number;
   /**
@@ -70,6 +77,7 @@ export function verbOf(method: string, route: ResourceRoute, watch: boolean): Ve
 export class Faults {
   #failures: Array<{ spec: FailureSpec; remaining: number }> = [];
   #forbidden: ForbidRule[] = [];
+  #interferences: Array<{ match: RequestMatch; action: () => void }> = [];
 
   failNext(count: number, spec: FailureSpec): void {
     if (count > 0) this.#failures.push({ spec, remaining: count });
@@ -77,13 +85,23 @@ export class Faults {
 
   /** The failure the next matching request should get, using up one of its count. */
   takeFailure(method: string, pathAndQuery: string): InjectedFailure | undefined {
-    const entry = this.#failures.find(
-      ({ spec }) => (spec.method === undefined || spec.method.toUpperCase() === method) && (spec.pathIncludes === undefined || pathAndQuery.includes(spec.pathIncludes)),
-    );
+    const entry = this.#failures.find(({ spec }) => matches(spec, method, pathAndQuery));
     if (entry === undefined) return undefined;
     entry.remaining--;
     if (entry.remaining <= 0) this.#failures = this.#failures.filter((other) => other !== entry);
     return failureFor(entry.spec);
+  }
+
+  interfereNext(match: RequestMatch, action: () => void): void {
+    this.#interferences.push({ match, action });
+  }
+
+  /** Runs (once) the action queued for the first request matching it, before that request is served. */
+  interfere(method: string, pathAndQuery: string): void {
+    const entry = this.#interferences.find(({ match }) => matches(match, method, pathAndQuery));
+    if (entry === undefined) return;
+    this.#interferences = this.#interferences.filter((other) => other !== entry);
+    entry.action();
   }
 
   /** Denies matching requests until the returned function is called (or `allowAll`). */
@@ -100,6 +118,7 @@ export class Faults {
 
   clearFailures(): void {
     this.#failures = [];
+    this.#interferences = [];
   }
 
   /** A 403 worded as RBAC words it, when a rule denies this request. */

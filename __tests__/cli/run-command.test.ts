@@ -1,0 +1,349 @@
+// End-to-end: the built CLI's `run`, `run --once` and `cleanup` as child processes against the fake API
+// server, with the machine's real kubectl making the changes a cluster admin would make.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { OWNED_LABELS_ANNOTATION } from '../../src/node-labels/ownership.ts';
+import { fixture } from '../helpers/corpus.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { FakeApiServer } from '../helpers/fake-api-server.ts';
+import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
+import { LabellerProcess } from '../helpers/labeller-process.ts';
+
+const P = 'beta.devicetree.org';
+const NANO = {
+  [`${P}/arm-armv8`]: '4',
+  [`${P}/arm-cortex-a57`]: '4',
+  [`${P}/nvidia-gm20b`]: '1',
+  [`${P}/nvidia-jetson-nano`]: '1',
+  [`${P}/nvidia-tegra210`]: '1',
+  [`${P}/nvidia-tegra210-gm20b`]: '1',
+};
+const PI4 = {
+  [`${P}/arm-cortex-a72`]: '4',
+  [`${P}/brcm-bcm2711`]: '1',
+  [`${P}/brcm-bcm2711-vc5`]: '1',
+  [`${P}/raspberrypi-4-model-b`]: '1',
+};
+/** Convergence after a change must take well under the issue's "within seconds". */
+const CONVERGE_MS = 5000;
+
+const skip = kubectlMissing() ?? false;
+
+describe('run: end to end against the fake API server, driven by kubectl', { skip }, () => {
+  const server = new FakeApiServer();
+  let dir = '';
+  let kubeconfig = '';
+  let dtb = '';
+  const processes: LabellerProcess[] = [];
+
+  before(async () => {
+    await server.start();
+    dir = mkdtempSync(join(tmpdir(), 'run-e2e-'));
+    kubeconfig = server.writeKubeconfig(dir);
+  });
+  after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    for (const labeller of processes.splice(0)) await labeller.kill();
+    server.clearFaults();
+    for (const node of server.store.list('nodes')) server.deleteNode(node.metadata.name);
+  });
+
+  /** Starts `run` for node `name` on a private copy of a fixture blob (so tests can swap it). */
+  function startRun(name: string, extra: string[] = [], blob = 'jetson-nano-l4t.dtb'): LabellerProcess {
+    dtb = join(dir, `${name}.dtb`);
+    copyFileSync(fixture(blob), dtb);
+    const labeller = LabellerProcess.start(['run', '--dtb', dtb, '--node-name', name, '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0', '--log-level', 'debug', ...extra]);
+    processes.push(labeller);
+    return labeller;
+  }
+
+  const labelsOf = (name: string): Record<string, string> => server.getNode(name)?.metadata.labels ?? {};
+  const hasAll = (name: string, expected: Record<string, string>) => () => Object.entries(expected).every(([k, v]) => labelsOf(name)[k] === v);
+  const hasNone = (name: string, keys: string[]) => () => keys.every((k) => !(k in labelsOf(name)));
+  async function kc(...args: string[]): Promise<string> {
+    const result = await kubectl(kubeconfig, join(dir, 'cache'), args);
+    assert.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  }
+
+  test('labels its node, records ownership, serves metrics, becomes ready and records an event', async () => {
+    server.addNode('nano', { labels: { 'kubernetes.io/hostname': 'nano' } });
+    const labeller = startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the Jetson Nano labels', CONVERGE_MS);
+    const node = JSON.parse(await kc('get', 'node', 'nano', '-o', 'json'));
+    assert.deepEqual(node.metadata.labels, { 'kubernetes.io/hostname': 'nano', ...NANO });
+    assert.equal(node.metadata.annotations[OWNED_LABELS_ANNOTATION], Object.keys(NANO).sort().join(','));
+
+    await eventually(async () => (await labeller.http('/readyz')).status === 200, 'readiness', CONVERGE_MS);
+    assert.equal((await labeller.http('/healthz')).status, 200);
+    assert.equal(await labeller.metric('dt_node_labeller_labels'), 6);
+    assert.equal(await labeller.metric('dt_node_labeller_reconciles_total{result="applied"}'), 1);
+    assert.equal(await labeller.metric('dt_node_labeller_devicetree_error'), 0);
+    const { body } = await labeller.http('/metrics');
+    assert.match(body, /^dt_node_labeller_info\{version="[^"]+",source="[^"]+nano\.dtb",model="NVIDIA Jetson Nano Developer Kit"\} 1$/m);
+    assert.match(body, /^process_resident_memory_bytes \d+/m);
+    assert.ok((await labeller.metric('dt_node_labeller_last_successful_reconcile_timestamp_seconds')) ?? 0 > Date.now() / 1000 - 60);
+
+    const events = await kc('get', 'events', '-n', 'default', '-o', 'json');
+    const event = JSON.parse(events).items.find((e: { reason: string }) => e.reason === 'LabelsUpdated');
+    assert.ok(event, `a LabelsUpdated event: ${events}`);
+    assert.equal(event.involvedObject.name, 'nano');
+    assert.match(event.message, /added .*nvidia-jetson-nano/);
+    assert.ok(labeller.logs.every((line) => line.node === 'nano'), 'every log line names the node');
+    assert.deepEqual(labeller.otherOutput, [], 'nothing but JSON log lines on stderr');
+    assert.equal(labeller.stdout, '');
+  });
+
+  test('puts back an owned label that kubectl removed or overwrote; leaves foreign labels alone', async () => {
+    server.addNode('nano');
+    startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the labels', CONVERGE_MS);
+
+    await kc('label', 'node', 'nano', `${P}/nvidia-gm20b-`);
+    await eventually(hasAll('nano', NANO), 'the removed label back', CONVERGE_MS);
+    await kc('label', 'node', 'nano', `${P}/nvidia-jetson-nano=0`, '--overwrite');
+    await eventually(hasAll('nano', NANO), 'the overwritten label back', CONVERGE_MS);
+
+    await kc('label', 'node', 'nano', 'team=vision', `${P}/custom=yes`);
+    await kc('annotate', 'node', 'nano', 'owner=platform');
+    await eventually(() => labelsOf('nano').team === 'vision', 'the foreign label stored');
+    // Give it a resync-free moment to misbehave: another drift repair proves it has seen the new state.
+    await kc('label', 'node', 'nano', `${P}/nvidia-gm20b-`);
+    await eventually(hasAll('nano', NANO), 'the label back again', CONVERGE_MS);
+    const node = server.getNode('nano');
+    assert.equal(node?.metadata.labels?.team, 'vision');
+    assert.equal(node?.metadata.labels?.[`${P}/custom`], 'yes');
+    assert.equal(node?.metadata.annotations?.owner, 'platform');
+    assert.equal(node?.metadata.annotations?.[OWNED_LABELS_ANNOTATION], Object.keys(NANO).sort().join(','), 'foreign keys are not claimed');
+  });
+
+  test('a label someone else already set under its prefix is left alone and reported', async () => {
+    server.addNode('nano', { labels: { [`${P}/nvidia-gm20b`]: 'set-by-admin' } });
+    const labeller = startRun('nano');
+    const { [`${P}/nvidia-gm20b`]: _, ...rest } = NANO;
+    await eventually(hasAll('nano', rest), 'the other labels', CONVERGE_MS);
+    assert.equal(labelsOf('nano')[`${P}/nvidia-gm20b`], 'set-by-admin');
+    await eventually(async () => (await labeller.metric('dt_node_labeller_label_conflicts')) === 1, 'the conflict metric', CONVERGE_MS);
+    await labeller.waitForLog(/set by someone else/);
+    assert.ok(!server.getNode('nano')?.metadata.annotations?.[OWNED_LABELS_ANNOTATION]?.includes('nvidia-gm20b,'));
+  });
+
+  test('SIGHUP re-reads the devicetree: labels that are no longer true go, new ones come, foreign ones stay', async () => {
+    server.addNode('board', { labels: { [`${P}/custom`]: 'admin' } });
+    const labeller = startRun('board');
+    await eventually(hasAll('board', NANO), 'the Nano labels', CONVERGE_MS);
+    copyFileSync(fixture('raspberry-pi-4.dtb'), dtb);
+    labeller.child.kill('SIGHUP');
+    await eventually(() => hasAll('board', PI4)() && hasNone('board', Object.keys(NANO))(), 'the Pi labels instead', CONVERGE_MS);
+    assert.equal(labelsOf('board')[`${P}/custom`], 'admin');
+    assert.equal(server.getNode('board')?.metadata.annotations?.[OWNED_LABELS_ANNOTATION], Object.keys(PI4).sort().join(','));
+    const messages = () => server.events('default').filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === 'board').map((e) => String(e.message));
+    await eventually(
+      () => messages().some((m) => /added .*raspberrypi-4-model-b.*; removed .*nvidia-jetson-nano/.test(m)),
+      `an event naming the added and removed labels; got ${messages().join(' | ')}`,
+    );
+  });
+
+  test('a restart with another --prefix removes the labels of the old one', async () => {
+    server.addNode('nano');
+    const first = startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the labels', CONVERGE_MS);
+    assert.equal((await first.signal('SIGTERM')).code, 0);
+    assert.ok(hasAll('nano', NANO)(), 'a normal shutdown leaves the labels in place');
+
+    startRun('nano', ['--prefix', 'devicetree.example.com']);
+    const renamed = Object.fromEntries(Object.entries(NANO).map(([k, v]) => [k.replace(P, 'devicetree.example.com'), v]));
+    await eventually(() => hasAll('nano', renamed)() && hasNone('nano', Object.keys(NANO))(), 'the labels under the new prefix only', CONVERGE_MS);
+  });
+
+  test('a deleted and re-registered node is labelled again', async () => {
+    server.addNode('nano');
+    const labeller = startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the labels', CONVERGE_MS);
+    await kc('delete', 'node', 'nano');
+    await labeller.waitForLog(/node not found/, CONVERGE_MS);
+    server.addNode('nano', { labels: { 'kubernetes.io/hostname': 'nano' } });
+    await eventually(hasAll('nano', NANO), 'the labels on the new node', CONVERGE_MS);
+  });
+
+  test('waits for a node that is not registered yet, not ready meanwhile', async () => {
+    const labeller = startRun('late');
+    await labeller.waitForLog(/node not found/, CONVERGE_MS);
+    assert.equal((await labeller.http('/readyz')).status, 503);
+    server.addNode('late');
+    await eventually(hasAll('late', NANO), 'the labels once it registers', CONVERGE_MS);
+    await eventually(async () => (await labeller.http('/readyz')).status === 200, 'readiness', CONVERGE_MS);
+  });
+
+  test('a concurrent writer makes its patch conflict (409); it re-reads and keeps both changes', async () => {
+    server.addNode('nano');
+    server.interfereNext({ method: 'PATCH', pathIncludes: '/nodes/nano' }, () =>
+      server.updateNode('nano', (node) => void (node.metadata.labels = { ...node.metadata.labels, 'racing.example.com/writer': 'kept' })),
+    );
+    const labeller = startRun('nano');
+    await eventually(hasAll('nano', { ...NANO, 'racing.example.com/writer': 'kept' }), 'both writers\' labels', CONVERGE_MS);
+    await eventually(async () => (await labeller.metric('dt_node_labeller_reconciles_total{result="conflict"}')) === 1, 'the conflict counted');
+    assert.ok(server.requests.some((r) => r.method === 'PATCH' && r.status === 409), 'the server answered 409');
+  });
+
+  test('through an API outage it keeps serving metrics, then converges soon after the API returns', async () => {
+    server.addNode('nano');
+    const labeller = startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the labels', CONVERGE_MS);
+    const errorsBefore = (await labeller.metric('dt_node_labeller_api_errors_total{code="none"}')) ?? 0;
+    await server.outage(true, 'refuse');
+    await labeller.waitForLog(/watching the node failed|labelling the node failed/, CONVERGE_MS);
+    assert.equal((await labeller.http('/healthz')).status, 200, 'alive during the outage');
+    await eventually(async () => ((await labeller.metric('dt_node_labeller_api_errors_total{code="none"}')) ?? 0) > errorsBefore, 'errors counted');
+    await delay(2000);
+    server.updateNode('nano', (node) => void delete node.metadata.labels?.[`${P}/nvidia-gm20b`]); // a change it could not see
+    await server.outage(false);
+    await eventually(hasAll('nano', NANO), 'convergence within 10 s of the API coming back', 10_000, 20);
+  });
+
+  test('503s and 429s are retried with backoff; it converges once they stop', async () => {
+    server.addNode('nano');
+    server.failNext(3, { status: 503, pathIncludes: '/api/v1/nodes' });
+    server.failNext(2, { status: 429, method: 'PATCH', plainText: true });
+    const labeller = startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the labels after the failures', 10_000, 20);
+    assert.ok(((await labeller.metric('dt_node_labeller_api_errors_total{code="503"}')) ?? 0) >= 1);
+    assert.equal(await labeller.metric('dt_node_labeller_api_errors_total{code="429"}'), 2);
+  });
+
+  test('a missing permission is one clear log line; it recovers when the permission is granted', async () => {
+    server.addNode('nano');
+    const allow = server.forbid({ verb: 'patch', resource: 'nodes' });
+    const labeller = startRun('nano');
+    const line = await labeller.waitForLog(/permission denied/, CONVERGE_MS);
+    assert.match(line.message, /cannot patch resource "nodes".*needs get, list, watch and patch on nodes/);
+    await eventually(async () => ((await labeller.metric('dt_node_labeller_api_errors_total{code="403"}')) ?? 0) >= 3, 'several denied attempts', 10_000, 20);
+    assert.equal(labeller.logsMatching(/permission denied/).length, 1, 'logged once, not once per retry');
+    assert.equal((await labeller.http('/readyz')).status, 503);
+    allow();
+    await eventually(hasAll('nano', NANO), 'the labels once allowed', 10_000, 20);
+  });
+
+  test('an unreadable devicetree: error logged and exported, not ready, still alive; SIGHUP recovers', async () => {
+    server.addNode('nano');
+    const labeller = startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the labels', CONVERGE_MS);
+    rmSync(dtb);
+    labeller.child.kill('SIGHUP');
+    await labeller.waitForLog(/cannot read the devicetree/, CONVERGE_MS);
+    assert.equal(await labeller.metric('dt_node_labeller_devicetree_error'), 1);
+    assert.equal((await labeller.http('/readyz')).status, 503);
+    assert.equal((await labeller.http('/healthz')).status, 200);
+    assert.ok(hasAll('nano', NANO)(), 'labels already applied stay: an unreadable tree is not new hardware');
+    copyFileSync(fixture('jetson-nano-l4t.dtb'), dtb);
+    labeller.child.kill('SIGHUP');
+    await eventually(async () => (await labeller.http('/readyz')).status === 200, 'ready again', CONVERGE_MS);
+    assert.equal(await labeller.metric('dt_node_labeller_devicetree_error'), 0);
+  });
+
+  test('starting without any devicetree stays up, not ready, without touching the node', async () => {
+    server.addNode('x86', { labels: { 'kubernetes.io/arch': 'amd64' } });
+    const labeller = LabellerProcess.start(['run', '--host-root', join(dir, 'no-such-host'), '--node-name', 'x86', '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0']);
+    processes.push(labeller);
+    const line = await labeller.waitForLog(/cannot read the devicetree/, CONVERGE_MS);
+    assert.match(line.message, /no devicetree/i);
+    await delay(500);
+    assert.equal(labeller.child.exitCode, null, 'no crash loop');
+    assert.equal((await labeller.http('/readyz')).status, 503);
+    assert.deepEqual(labelsOf('x86'), { 'kubernetes.io/arch': 'amd64' });
+  });
+
+  test('SIGTERM and SIGINT end it cleanly within 5 s, also in the middle of backing off; labels stay', async () => {
+    server.addNode('nano');
+    const labeller = startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the labels', CONVERGE_MS);
+    const exit = await labeller.signal('SIGTERM');
+    assert.deepEqual([exit.code, exit.signal], [0, null]);
+    assert.ok(exit.ms < 5000, `took ${exit.ms} ms`);
+    await labeller.waitForLog(/stopped; labels stay in place/);
+    assert.ok(hasAll('nano', NANO)());
+
+    await server.outage(true, '503');
+    try {
+      const backingOff = startRun('nano');
+      await backingOff.waitForLog(/failed/, CONVERGE_MS);
+      const interrupted = await backingOff.signal('SIGINT');
+      assert.equal(interrupted.code, 0);
+      assert.ok(interrupted.ms < 5000, `took ${interrupted.ms} ms`);
+    } finally {
+      await server.outage(false);
+    }
+  });
+
+  test('survives dropped watches and an expired resourceVersion (410): it relists and keeps converging', async () => {
+    server.resetStats();
+    server.addNode('nano');
+    const labeller = startRun('nano');
+    await eventually(hasAll('nano', NANO), 'the labels', CONVERGE_MS);
+    await eventually(() => server.openWatches === 1, 'its watch');
+    server.dropWatches();
+    await kc('label', 'node', 'nano', `${P}/nvidia-gm20b-`);
+    await eventually(hasAll('nano', NANO), 'repair after a dropped watch', 10_000, 20);
+
+    await eventually(() => server.openWatches === 1, 'its watch again', 10_000);
+    for (let i = 0; i < 3; i++) server.updateNode('nano', (node) => void (node.metadata.annotations = { ...node.metadata.annotations, churn: String(i) }));
+    server.compactHistory();
+    server.dropWatches();
+    await kc('label', 'node', 'nano', `${P}/nvidia-tegra210-`);
+    await eventually(hasAll('nano', NANO), 'repair after a relist', 10_000, 20);
+    const watches = server.requests.filter((r) => r.watch && r.path.includes('fieldSelector=metadata.name%3Dnano'));
+    assert.ok(watches.length >= 3, `watches resumed: ${watches.map((r) => r.path).join('\n')}`);
+    const lists = server.requests.filter((r) => !r.userAgent.startsWith('kubectl') && r.path.startsWith('/api/v1/nodes?'));
+    assert.ok(lists.length >= 2, 'listed at start and after the 410');
+    assert.deepEqual(lists.filter((r) => !r.path.includes('fieldSelector=metadata.name%3Dnano')), [], 'never lists other nodes');
+    assert.ok(labeller.logsMatching(/410|expired|relist/i).length > 0, labeller.transcript());
+  });
+
+  test('--once labels the node and exits 0; exits 1 when it cannot', async () => {
+    server.addNode('nano');
+    copyFileSync(fixture('jetson-nano-l4t.dtb'), join(dir, 'once.dtb'));
+    const once = LabellerProcess.start(['run', '--once', '--dtb', join(dir, 'once.dtb'), '--node-name', 'nano', '--kubeconfig', kubeconfig]);
+    processes.push(once);
+    assert.deepEqual(await once.exited, { code: 0, signal: null });
+    assert.ok(hasAll('nano', NANO)());
+
+    const missing = LabellerProcess.start(['run', '--once', '--dtb', join(dir, 'missing.dtb'), '--node-name', 'nano', '--kubeconfig', kubeconfig]);
+    processes.push(missing);
+    assert.deepEqual(await missing.exited, { code: 1, signal: null });
+    assert.match(missing.transcript(), /cannot read the devicetree/);
+  });
+
+  test('cleanup removes only the labels it owns, from its node or from every node', async () => {
+    for (const name of ['a', 'b', 'c']) server.addNode(name, { labels: { 'kubernetes.io/hostname': name, [`${P}/custom`]: 'admin' } });
+    for (const name of ['a', 'b']) {
+      const labeller = startRun(name);
+      await eventually(hasAll(name, NANO), `labels on ${name}`, CONVERGE_MS);
+      await labeller.signal('SIGTERM');
+    }
+    const one = await runToEnd(['cleanup', '--node-name', 'a', '--kubeconfig', kubeconfig]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^a: removed beta\.devicetree\.org\/arm-armv8, /);
+    assert.deepEqual(server.getNode('a')?.metadata.labels, { 'kubernetes.io/hostname': 'a', [`${P}/custom`]: 'admin' });
+    assert.equal(server.getNode('a')?.metadata.annotations?.[OWNED_LABELS_ANNOTATION], undefined);
+    assert.ok(hasAll('b', NANO)(), 'only its own node');
+
+    const all = await runToEnd(['cleanup', '--all-nodes', '--kubeconfig', kubeconfig]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^a: nothing to remove\nb: removed .*\nc: nothing to remove\n$/);
+    for (const name of ['a', 'b', 'c']) assert.deepEqual(server.getNode(name)?.metadata.labels, { 'kubernetes.io/hostname': name, [`${P}/custom`]: 'admin' });
+  });
+
+  async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = LabellerProcess.start(args);
+    processes.push(child);
+    const { code } = await child.exited;
+    return { code, stdout: child.stdout, stderr: child.transcript() };
+  }
+});
