@@ -1,7 +1,7 @@
 // End-to-end: the built CLI's `run`, `run --once` and `cleanup` as child processes against the fake API
 // server, with the machine's real kubectl making the changes a cluster admin would make.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -51,15 +51,16 @@ describe('run: end to end against the fake API server, driven by kubectl', { ski
   });
   afterEach(async () => {
     for (const labeller of processes.splice(0)) await labeller.kill();
+    await server.outage(false); // a failed test must not leave the next one without a server
     server.clearFaults();
     for (const node of server.store.list('nodes')) server.deleteNode(node.metadata.name);
   });
 
   /** Starts `run` for node `name` on a private copy of a fixture blob (so tests can swap it). */
-  function startRun(name: string, extra: string[] = [], blob = 'jetson-nano-l4t.dtb'): LabellerProcess {
+  function startRun(name: string, extra: string[] = [], blob = 'jetson-nano-l4t.dtb', env: Record<string, string> = {}): LabellerProcess {
     dtb = join(dir, `${name}.dtb`);
     copyFileSync(fixture(blob), dtb);
-    const labeller = LabellerProcess.start(['run', '--dtb', dtb, '--node-name', name, '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0', '--log-level', 'debug', ...extra]);
+    const labeller = LabellerProcess.start(['run', '--dtb', dtb, '--node-name', name, '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0', '--log-level', 'debug', ...extra], env);
     processes.push(labeller);
     return labeller;
   }
@@ -199,7 +200,7 @@ describe('run: end to end against the fake API server, driven by kubectl', { ski
     await eventually(hasAll('nano', NANO), 'the labels', CONVERGE_MS);
     const errorsBefore = (await labeller.metric('dt_node_labeller_api_errors_total{code="none"}')) ?? 0;
     await server.outage(true, 'refuse');
-    await labeller.waitForLog(/watching the node failed|labelling the node failed/, CONVERGE_MS);
+    await labeller.waitForLog(/(watching|labelling) node nano failed/, CONVERGE_MS);
     assert.equal((await labeller.http('/healthz')).status, 200, 'alive during the outage');
     await eventually(async () => ((await labeller.metric('dt_node_labeller_api_errors_total{code="none"}')) ?? 0) > errorsBefore, 'errors counted');
     await delay(2000);
@@ -340,10 +341,58 @@ describe('run: end to end against the fake API server, driven by kubectl', { ski
     for (const name of ['a', 'b', 'c']) assert.deepEqual(server.getNode(name)?.metadata.labels, { 'kubernetes.io/hostname': name, [`${P}/custom`]: 'admin' });
   });
 
-  async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = LabellerProcess.start(args);
+  async function runToEnd(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = LabellerProcess.start(args, env);
     processes.push(child);
     const { code } = await child.exited;
     return { code, stdout: child.stdout, stderr: child.transcript() };
   }
+
+  test('--nfd-features-file: writes the labels for NFD instead of patching, keeps the file true, cleanup removes it', async () => {
+    server.addNode('nano');
+    const features = join(dir, 'features.d');
+    mkdirSync(features, { recursive: true });
+    const file = join(features, 'dt-node-labeller');
+    const labeller = startRun('nano', ['--nfd-features-file', file, '--resync-interval', '1s']);
+    const expected = `${Object.entries(NANO).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
+    await eventually(() => existsSync(file) && readFileSync(file, 'utf8').endsWith(expected), 'the feature file', CONVERGE_MS);
+    await eventually(async () => (await labeller.http('/readyz')).status === 200, 'readiness');
+    assert.deepEqual(readdirSync(features), ['dt-node-labeller'], 'no temporary file left behind');
+    assert.deepEqual(labelsOf('nano'), {}, 'the node itself is left to NFD');
+
+    rmSync(file);
+    await eventually(() => existsSync(file), 'the deleted file rewritten at the next resync', CONVERGE_MS);
+    copyFileSync(fixture('raspberry-pi-4.dtb'), dtb);
+    labeller.child.kill('SIGHUP');
+    await eventually(() => readFileSync(file, 'utf8').includes(`${P}/raspberrypi-4-model-b=1`) && !readFileSync(file, 'utf8').includes('nvidia'), 'the new labels', CONVERGE_MS);
+
+    await labeller.signal('SIGTERM');
+    const removed = await runToEnd(['cleanup', '--nfd-features-file', file]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(existsSync(file), false);
+  });
+
+  test('--publish-nodefeature: publishes a NodeFeature for nfd-master instead of patching; repairs it; cleanup deletes it', async () => {
+    server.addNode('nano');
+    const labeller = startRun('nano', ['--publish-nodefeature', '--resync-interval', '1s'], 'jetson-nano-l4t.dtb', { POD_NAMESPACE: 'nfd' });
+    const objectOf = () => server.nodeFeatures('nfd').find((o) => o.metadata.name === 'dt-node-labeller-nano');
+    await eventually(() => objectOf() !== undefined, 'the NodeFeature', CONVERGE_MS);
+    assert.equal(objectOf()?.metadata.labels?.['nfd.node.kubernetes.io/node-name'], 'nano');
+    assert.deepEqual((objectOf()?.spec as { labels: unknown }).labels, NANO);
+    await eventually(async () => (await labeller.http('/readyz')).status === 200, 'readiness');
+    assert.deepEqual(labelsOf('nano'), {}, 'the node itself is left to nfd-master');
+
+    const listed = await kc('get', 'nodefeatures', '-n', 'nfd', '-o', 'name');
+    assert.match(listed, /nodefeature\.nfd\.k8s-sigs\.io\/dt-node-labeller-nano/);
+    await kc('patch', 'nodefeature', 'dt-node-labeller-nano', '-n', 'nfd', '--type', 'merge', '-p', JSON.stringify({ spec: { labels: { [`${P}/nvidia-gm20b`]: null, 'extra.example.com/x': 'y' } } }));
+    await eventually(() => JSON.stringify((objectOf()?.spec as { labels: unknown }).labels) === JSON.stringify(NANO), 'the edited object repaired at resync', CONVERGE_MS);
+    await kc('delete', 'nodefeature', 'dt-node-labeller-nano', '-n', 'nfd');
+    await eventually(() => objectOf() !== undefined, 'the deleted object recreated', CONVERGE_MS);
+
+    await labeller.signal('SIGTERM');
+    const cleaned = await runToEnd(['cleanup', '--publish-nodefeature', '--node-name', 'nano', '--kubeconfig', kubeconfig], { POD_NAMESPACE: 'nfd' });
+    assert.equal(cleaned.code, 0, cleaned.stderr);
+    assert.equal(cleaned.stdout, 'nano: removed NodeFeature nfd/dt-node-labeller-nano\n');
+    assert.equal(objectOf(), undefined);
+  });
 });

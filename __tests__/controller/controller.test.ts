@@ -3,6 +3,7 @@ import { afterEach, test } from 'node:test';
 import { Controller } from '../../src/controller/controller.ts';
 import type { Logger } from '../../src/controller/logger.ts';
 import { ControllerMetrics } from '../../src/controller/metrics.ts';
+import { NodeLabelsTarget } from '../../src/targets/node-labels-target.ts';
 import { discover, type Discovery } from '../../src/discover.ts';
 import { realSleep } from '../../src/kubernetes/backoff.ts';
 import { OWNED_LABELS_ANNOTATION } from '../../src/node-labels/ownership.ts';
@@ -31,6 +32,9 @@ afterEach(async () => {
   }
 });
 
+const nodeTarget = (cluster: MemoryCluster, logger: Logger, metrics: ControllerMetrics, eventNamespace: string | undefined) =>
+  new NodeLabelsTarget({ nodeName: 'nano', client: cluster, logger, metrics, sleep: realSleep, backoff: { initialMs: 2, maxMs: 20 }, watchTimeoutSeconds: 60, eventNamespace });
+
 function start(options: { nodeExists?: boolean; labels?: Record<string, string>; dtb?: string | null; resyncMs?: number } = {}): Harness {
   const cluster = new MemoryCluster();
   if (options.nodeExists !== false) cluster.addNode('nano', options.labels ?? { 'kubernetes.io/arch': 'arm64' });
@@ -40,8 +44,7 @@ function start(options: { nodeExists?: boolean; labels?: Record<string, string>;
   const metrics = new ControllerMetrics();
   const source = { dtb: options.dtb === null ? undefined : (options.dtb ?? 'jetson-nano-l4t.dtb') };
   const controller = new Controller({
-    nodeName: 'nano',
-    client: cluster,
+    target: nodeTarget(cluster, logger, metrics, 'default'),
     discover: () => {
       if (source.dtb === undefined) throw new Error('no devicetree found');
       return discoverFixture(source.dtb);
@@ -52,8 +55,6 @@ function start(options: { nodeExists?: boolean; labels?: Record<string, string>;
     backoff: { initialMs: 2, maxMs: 20 },
     resyncMs: options.resyncMs,
     rereadMs: undefined,
-    watchTimeoutSeconds: 60,
-    eventNamespace: 'default',
   });
   const h = { cluster, controller, metrics, logs, done: controller.run(), source };
   running.push(h);
@@ -183,23 +184,22 @@ test('runOnce labels and reports success; fails without a devicetree', async () 
   const cluster = new MemoryCluster();
   cluster.addNode('nano');
   const quiet = { error() {}, warn() {}, info() {}, debug() {} } as unknown as Logger;
-  const make = (dtb: string | undefined) =>
-    new Controller({
-      nodeName: 'nano',
-      client: cluster,
+  const make = (dtb: string | undefined) => {
+    const metrics = new ControllerMetrics();
+    return new Controller({
+      target: nodeTarget(cluster, quiet, metrics, undefined),
       discover: () => {
         if (dtb === undefined) throw new Error('none');
         return discoverFixture(dtb);
       },
       logger: quiet,
-      metrics: new ControllerMetrics(),
+      metrics,
       sleep: realSleep,
       backoff: { initialMs: 1, maxMs: 5 },
       resyncMs: undefined,
       rereadMs: undefined,
-      watchTimeoutSeconds: 60,
-      eventNamespace: undefined,
     });
+  };
   cluster.fail(2, 500, 'patchNodeMetadata');
   assert.equal(await make('jetson-nano-l4t.dtb').runOnce(5), true);
   assert.equal(cluster.labels('nano')[`${P}/nvidia-gm20b`], '1');

@@ -3,9 +3,10 @@ import { LOG_LEVELS } from '../controller/logger.ts';
 import { addClusterOptions, type ClusterFlags } from './cluster-options.ts';
 import { parseDuration } from './duration.ts';
 import type { ExitCodeSink } from './program.ts';
+import { addTargetOptions, type TargetFlags } from './target-options.ts';
 import { addLabelOptions, addTreeSourceOptions, type LabelFlags, type TreeSourceFlags } from './tree-options.ts';
 
-export interface RunFlags extends TreeSourceFlags, LabelFlags, ClusterFlags {
+export interface RunFlags extends TreeSourceFlags, LabelFlags, ClusterFlags, TargetFlags {
   once?: boolean;
   rereadInterval?: number;
   resyncInterval?: number;
@@ -31,6 +32,7 @@ export function runCommand(setExitCode: ExitCodeSink): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--no-events', 'do not record Kubernetes Events when labels change'))
     .addOption(new Option('--event-namespace <ns>', 'namespace of the Events about the node').default('default'));
+  addTargetOptions(command, 'keep');
   return command.action(async (flags: RunFlags) => {
     const { runController } = await import('../controller/run-controller.ts');
     setExitCode(await runController(flags));

@@ -10,6 +10,11 @@ import { VERSION } from '../version.ts';
 import { Controller } from './controller.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ControllerMetrics } from './metrics.ts';
+import { FeatureFileTarget } from '../targets/feature-file-target.ts';
+import type { LabelTarget } from '../targets/label-target.ts';
+import { NodeFeatureTarget } from '../targets/node-feature-target.ts';
+import { NodeLabelsTarget } from '../targets/node-labels-target.ts';
+import { nodeFeatureClient } from '../kubernetes/node-feature-client.ts';
 import { createStatusServer, parseListenAddress } from './status-server.ts';
 
 /** SIGTERM must end the pod well inside Kubernetes' default 30 s grace period; we promise 5 s. */
@@ -30,9 +35,9 @@ export async function runController(flags: RunFlags): Promise<number> {
   const logger = createLogger({ format: flags.logFormat, level: flags.logLevel, node: nodeName });
   const listen = parseListenAddress(flags.metricsAddress);
   const metrics = new ControllerMetrics();
+  const target = labelTarget(flags, nodeName, logger, metrics);
   const controller = new Controller({
-    nodeName,
-    client: kubernetesClient(loadKubeConfig(flags.kubeconfig)),
+    target,
     discover: () =>
       discover({ location: treeLocation(flags), nodeNames: flags.nodes ?? [], prefix: flags.prefix, includeDisabled: flags.includeDisabled === true }),
     logger,
@@ -41,10 +46,8 @@ export async function runController(flags: RunFlags): Promise<number> {
     backoff: BACKOFF,
     resyncMs: flags.resyncInterval,
     rereadMs: flags.rereadInterval,
-    watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,
-    eventNamespace: flags.events ? flags.eventNamespace : undefined,
   });
-  logger.info('starting', { version: VERSION, once: flags.once === true });
+  logger.info('starting', { version: VERSION, once: flags.once === true, target: target.description });
   if (flags.once) return (await controller.runOnce(ONCE_ATTEMPTS)) ? 0 : 1;
 
   const server = createStatusServer({ registry: metrics.registry, ready: () => controller.ready });
@@ -57,6 +60,25 @@ export async function runController(flags: RunFlags): Promise<number> {
   }
   logger.info('stopped; labels stay in place');
   return 0;
+}
+
+/** Where the labels go: NFD's feature file, an NFD NodeFeature object, or (by default) the Node itself. */
+function labelTarget(flags: RunFlags, nodeName: string, logger: Logger, metrics: ControllerMetrics): LabelTarget {
+  if (flags.nfdFeaturesFile !== undefined) return new FeatureFileTarget(flags.nfdFeaturesFile);
+  const config = loadKubeConfig(flags.kubeconfig);
+  if (flags.publishNodefeature) {
+    return new NodeFeatureTarget({ client: nodeFeatureClient(config), nodeName, namespace: flags.nodefeatureNamespace, logger, metrics });
+  }
+  return new NodeLabelsTarget({
+    nodeName,
+    client: kubernetesClient(config),
+    logger,
+    metrics,
+    sleep: realSleep,
+    backoff: BACKOFF,
+    watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,
+    eventNamespace: flags.events ? flags.eventNamespace : undefined,
+  });
 }
 
 function listenOn(server: Server, { host, port }: { host: string | undefined; port: number }, logger: Logger): Promise<void> {

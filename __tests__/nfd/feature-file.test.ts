@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NFD_FEATURE_FILE_LIMIT, formatFeatureFile, writeFileAtomically } from '../../src/nfd/feature-file.ts';
+
+test('the feature file is a comment and one sorted key=value line per label, as nfd-worker reads it', () => {
+  const text = formatFeatureFile({ 'beta.devicetree.org/nvidia-gm20b': '1', 'beta.devicetree.org/arm-armv8': '4' });
+  const [header, ...rest] = text.split('\n');
+  assert.match(header ?? '', /^# Written by dt-node-labeller/);
+  assert.deepEqual(rest, ['beta.devicetree.org/arm-armv8=4', 'beta.devicetree.org/nvidia-gm20b=1', '']);
+  assert.equal(formatFeatureFile({}).split('\n').length, 2, 'no labels: just the header');
+});
+
+test('a file nfd-worker would ignore (over 64 kB) is refused', () => {
+  const many = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`beta.devicetree.org/vendor-model-with-a-long-name-${i}`, '1']));
+  assert.throws(() => formatFeatureFile(many), new RegExp(`nfd-worker ignores files over ${NFD_FEATURE_FILE_LIMIT}`));
+});
+
+test('writes atomically: a complete new file appears under the name, no temporary file stays behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'feature-file-'));
+  try {
+    const path = join(dir, 'dt-node-labeller');
+    writeFileSync(path, 'old\n');
+    writeFileAtomically(path, 'new\n');
+    assert.equal(readFileSync(path, 'utf8'), 'new\n');
+    assert.deepEqual(readdirSync(dir), ['dt-node-labeller']);
+    assert.throws(() => writeFileAtomically(join(dir, 'missing-dir', 'f'), 'x'), /ENOENT/);
+    assert.deepEqual(readdirSync(dir), ['dt-node-labeller']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,40 @@
+// NFD's "local" feature source: nfd-worker reads files in /etc/kubernetes/node-feature-discovery/features.d/
+// with one `<namespace>/<name>[=<value>]` per line, `#` comments, and ignores dot files and files over
+// 64 kB. This writes our labels in that format, for clusters where NFD owns node labels.
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** nfd-worker skips feature files larger than this. */
+export const NFD_FEATURE_FILE_LIMIT = 64 * 1024;
+
+/** The file's text: a header saying who writes it, then the labels sorted by key. */
+export function formatFeatureFile(labels: Readonly<Record<string, string>>): string {
+  const lines = Object.keys(labels)
+    .sort()
+    .map((key) => `${key}=${labels[key]}`);
+  const text = ['# Written by dt-node-labeller from this machine\'s devicetree; rewritten whenever the devicetree changes.', ...lines, ''].join('\n');
+  const bytes = Buffer.byteLength(text);
+  if (bytes > NFD_FEATURE_FILE_LIMIT) throw new Error(`the feature file would be ${bytes} bytes; nfd-worker ignores files over ${NFD_FEATURE_FILE_LIMIT}`);
+  return text;
+}
+
+/**
+ * Replaces `path` atomically: write a dot file beside it (NFD ignores dot files), flush it, rename it over
+ * the old one, so nfd-worker never reads half a file.
+ */
+export function writeFileAtomically(path: string, text: string): void {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(temporary, 'w', 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}

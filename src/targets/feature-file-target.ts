@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { formatFeatureFile, writeFileAtomically } from '../nfd/feature-file.ts';
+import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
+
+/** The feature file as a target: rewritten when its content differs from what the devicetree says. */
+export class FeatureFileTarget implements LabelTarget {
+  readonly description: string;
+  readonly permissionHint = 'the feature file directory must be writable';
+  readonly #path: string;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.description = `feature file ${path}`;
+  }
+
+  async reconcile(desired: Readonly<Record<string, string>>): Promise<ReconcileOutcome> {
+    const text = formatFeatureFile(desired);
+    const labels = Object.keys(desired).length;
+    if (readIfExists(this.#path) === text) return { result: 'unchanged', labels };
+    writeFileAtomically(this.#path, text);
+    return { result: 'applied', labels };
+  }
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
