@@ -152,6 +152,16 @@ describe('run: end to end against the fake API server, driven by kubectl', { ski
     );
   });
 
+  test('--adopt-existing takes over the Go labeller\'s matching labels, and leaves the rest alone', async () => {
+    const fromGo = { ...NANO, [`${P}/nvidia-gm20b`]: '2', [`${P}/gone-board`]: '1' };
+    server.addNode('nano', { labels: fromGo });
+    const labeller = startRun('nano', ['--adopt-existing']);
+    const adopted = Object.keys(NANO).filter((k) => k !== `${P}/nvidia-gm20b`).sort();
+    await eventually(() => server.getNode('nano')?.metadata.annotations?.[OWNED_LABELS_ANNOTATION] === adopted.join(','), 'the matching labels adopted', CONVERGE_MS);
+    assert.deepEqual(labelsOf('nano'), fromGo, 'adopting changes no label');
+    await eventually(async () => (await labeller.metric('dt_node_labeller_label_conflicts')) === 1, 'the differing one reported');
+  });
+
   test('a restart with another --prefix removes the labels of the old one', async () => {
     server.addNode('nano');
     const first = startRun('nano');

@@ -69,3 +69,13 @@ test('the record parses leniently', () => {
   assert.deepEqual([...ownedLabels({ [OWNED_LABELS_ANNOTATION]: 'a,,b,' })], ['a', 'b']);
   assert.deepEqual([...ownedLabels(undefined)], []);
 });
+
+test('adoptMatching takes over labels already set to the desired value (migration), never differing ones', () => {
+  const before = node({ [`${P}/a`]: '1', [`${P}/b`]: 'by-hand' });
+  const desired = { [`${P}/a`]: '1', [`${P}/b`]: '1' };
+  assert.deepEqual(planLabelPatch(before, desired).conflicts, [`${P}/a`, `${P}/b`], 'off by default');
+  const plan = planLabelPatch(before, desired, { adoptMatching: true });
+  assert.deepEqual(plan.conflicts, [`${P}/b`]);
+  assert.deepEqual(plan.patch?.metadata, { resourceVersion: '42', labels: {}, annotations: { [OWNED_LABELS_ANNOTATION]: `${P}/a` } });
+  assert.deepEqual([plan.added, plan.changed, plan.removed], [[], [], []], 'adopting changes no label');
+});

@@ -15,6 +15,7 @@ export interface RunFlags extends TreeSourceFlags, LabelFlags, ClusterFlags, Tar
   logLevel: (typeof LOG_LEVELS)[number];
   events: boolean;
   eventNamespace: string;
+  adoptExisting?: boolean;
 }
 
 /** `run`: the DaemonSet's command. The controller code is loaded only here, keeping `labels` start-up light. */
@@ -31,7 +32,8 @@ export function runCommand(setExitCode: ExitCodeSink): Command {
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json'))
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--no-events', 'do not record Kubernetes Events when labels change'))
-    .addOption(new Option('--event-namespace <ns>', 'namespace of the Events about the node').default('default'));
+    .addOption(new Option('--event-namespace <ns>', 'namespace of the Events about the node').default('default'))
+    .addOption(new Option('--adopt-existing', 'take ownership of labels already set to the value the devicetree gives (migrating from the Go labeller)'));
   addTargetOptions(command, 'keep');
   return command.action(async (flags: RunFlags) => {
     const { runController } = await import('../controller/run-controller.ts');

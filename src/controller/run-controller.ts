@@ -78,6 +78,7 @@ function labelTarget(flags: RunFlags, nodeName: string, logger: Logger, metrics:
     backoff: BACKOFF,
     watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,
     eventNamespace: flags.events ? flags.eventNamespace : undefined,
+    adoptMatching: flags.adoptExisting === true,
   });
 }
 

@@ -31,11 +31,20 @@ export interface LabelPlan {
   readonly conflicts: string[];
 }
 
+export interface PlanOptions {
+  /**
+   * Take ownership of a desired label that is already set to exactly the desired value by someone else
+   * (typically the Go labeller this one replaces). Opt-in: from then on it is removed when it stops being
+   * true, which an admin who set it by hand may not expect.
+   */
+  readonly adoptMatching?: boolean;
+}
+
 /**
  * Level-triggered: compares the node as it is with what the devicetree says and plans the smallest patch
  * that makes them agree, touching only labels we own (or create). Pass `desired = {}` to remove them all.
  */
-export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<string, string>>): LabelPlan {
+export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<string, string>>, options: PlanOptions = {}): LabelPlan {
   const owned = ownedLabels(node.annotations);
   const labels: Record<string, string | null> = {};
   const added: string[] = [];
@@ -45,7 +54,8 @@ export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<stri
   const nowOwned = new Set<string>();
   for (const [key, value] of Object.entries(desired)) {
     const current = node.labels[key];
-    if (current !== undefined && !owned.has(key)) {
+    const adoptable = options.adoptMatching === true && current === value;
+    if (current !== undefined && !owned.has(key) && !adoptable) {
       conflicts.push(key);
       continue;
     }

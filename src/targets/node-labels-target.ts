@@ -18,6 +18,8 @@ export interface NodeLabelsTargetOptions {
   readonly watchTimeoutSeconds: number;
   /** Namespace for Kubernetes Events about the node; undefined: emit none. */
   readonly eventNamespace: string | undefined;
+  /** --adopt-existing: take over labels already set to the desired value (see PlanOptions). */
+  readonly adoptMatching?: boolean;
 }
 
 /** How often one reconcile re-reads the node and re-plans after 409 Conflict before giving up. */
@@ -75,7 +77,7 @@ export class NodeLabelsTarget implements LabelTarget {
         this.#o.logger.warn('node not found; waiting for it to register');
         return 'waiting';
       }
-      const plan = planLabelPatch(observed(node), desired);
+      const plan = planLabelPatch(observed(node), desired, { adoptMatching: this.#o.adoptMatching === true });
       this.#reportConflicts(plan);
       const labels = Object.keys(desired).length - plan.conflicts.length;
       if (plan.patch === undefined) return { result: 'unchanged', labels };
