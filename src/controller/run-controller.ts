@@ -21,7 +21,7 @@ import { createStatusServer, parseListenAddress } from './status-server.ts';
 const SHUTDOWN_DEADLINE_MS = 5000;
 const ONCE_ATTEMPTS = 5;
 /**
- * Full-jitter backoff for API failures. The cap bounds how long after the API server comes back the
+ * Jittered exponential backoff for API failures. The cap bounds how long after the API server comes back the
  * labeller notices (the issue promises convergence within 10 s); one request per 8 s per node at worst is
  * still gentle on a struggling server.
  */
