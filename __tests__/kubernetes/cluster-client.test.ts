@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { apiMessage, apiStatus } from '../../src/kubernetes/api-errors.ts';
-import { type ClusterClient, type WatchEventType, kubernetesClient } from '../../src/kubernetes/cluster-client.ts';
+import { type ClusterClient, WATCH_IDLE_TIMEOUT_MS, type WatchEventType, kubernetesClient } from '../../src/kubernetes/cluster-client.ts';
 import { loadKubeConfig } from '../../src/kubernetes/kube-config.ts';
 import { nodeFeatureClient } from '../../src/kubernetes/node-feature-client.ts';
 import { desiredNodeFeature } from '../../src/nfd/node-feature.ts';
@@ -68,6 +68,16 @@ describe('kubernetesClient against the fake API server', () => {
     const ended = await run.done;
     // client-node reports the server's end of the stream as no error (or a TimeoutError): both mean "resume".
     assert.ok(ended === null || ended === undefined || (ended as Error).name === 'TimeoutError', String(ended));
+  });
+
+  test('the watch idle limit is ours: a quiet watch outlives client-node\'s 30 s default, a dead one ends', async () => {
+    server.addNode('quiet');
+    const impatient = kubernetesClient(loadKubeConfig(join(dir, 'kubeconfig')), { watchIdleTimeoutMs: 300 });
+    let ended: unknown = 'not yet';
+    await impatient.watchNode('quiet', server.resourceVersion, 60, () => {}, (error) => (ended = error));
+    await eventually(() => ended !== 'not yet', 'the idle watch given up', 5000);
+    assert.equal((ended as Error).name, 'TimeoutError', 'an idle timeout, which the watcher treats as "resume"');
+    assert.equal(WATCH_IDLE_TIMEOUT_MS, 120_000);
   });
 
   test('an expired resourceVersion arrives as an ERROR event with code 410, then the stream ends', async () => {

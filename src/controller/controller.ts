@@ -52,7 +52,9 @@ export class Controller {
   /** Runs until stop(): reads the devicetree, follows the target, reconciles. */
   async run(): Promise<void> {
     const { target, resyncMs, rereadMs } = this.#o;
-    this.rereadDevicetree();
+    // A watched target reconciles when the watch first reports it; reconciling now would read it twice.
+    if (target.watch === undefined) this.rereadDevicetree();
+    else this.#desired.read();
     const tasks: Promise<void>[] = [];
     if (target.watch !== undefined) {
       tasks.push(target.watch(() => this.requestReconcile(false), (error) => this.#apiError(`watching ${target.description}`, error), this.#abort.signal));

@@ -26,9 +26,22 @@ export interface ClusterClient {
 
 const byName = (name: string) => `metadata.name=${name}`;
 
-export function kubernetesClient(config: KubeConfig): ClusterClient {
+/**
+ * client-node's Watch aborts a stream after 30 s without data. A quiet node sends none, so every watch
+ * would end after 30 s and resume from an old resourceVersion — which, in a busy cluster, has often left
+ * the server's history (410, then a relist): traffic that grows with cluster size. The API server sends a
+ * BOOKMARK about once a minute on watches that ask for them, so a longer idle limit only gives up on a
+ * really dead connection.
+ */
+export const WATCH_IDLE_TIMEOUT_MS = 120_000;
+
+export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeoutMs?: number } = {}): ClusterClient {
   const core = config.makeApiClient(CoreV1Api);
   const watch = new Watch(config);
+  // requestTimeoutMs is private in client-node's typings but is the only knob; cluster-client.test.ts pins
+  // that it still works for the locked version.
+  if (!('requestTimeoutMs' in watch)) throw new Error('@kubernetes/client-node Watch has no requestTimeoutMs: update WATCH_IDLE_TIMEOUT_MS handling');
+  Reflect.set(watch, 'requestTimeoutMs', options.watchIdleTimeoutMs ?? WATCH_IDLE_TIMEOUT_MS);
   return {
     async listNode(name) {
       const list = await core.listNode({ fieldSelector: byName(name) });
