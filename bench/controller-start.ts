@@ -1,0 +1,88 @@
+// Time from process start to labels applied: what a node joining the cluster waits for before pods that
+// select on devicetree labels can land on it (the target is a median under 1 s). Each run spawns a fresh
+// `run` against the in-process fake API server with an unlabelled node registered, and stops the clock when
+// the server stores that node with devicetree labels (a store listener, no polling). Runs of the same
+// program unbundled from src/ (Node strips the types) are interleaved with the bundle's, to show what the
+// esbuild bundle buys. `first_request_ms` (spawn to the first API request) splits start-up from the API
+// round trips. One untimed warm-up run each, so neither side pays for a cold page cache. Prints the runs
+// to stderr and one JSON summary line last.
+//
+//   npm run --silent bench:controller-start -- [--runs 15] [--node-flags="--max-semi-space-size=1"]
+//       [--bundle other/dt-node-labeller.js]
+//
+// --node-flags applies to both sides (the `=` is needed because the value starts with a dash; leading
+// NAME=value words are environment variables); --bundle times another build, e.g. one made with other
+// esbuild options.
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { BUNDLE, SOURCE, median, parseVariant, percentile, round, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '15' }, 'node-flags': { type: 'string', default: '' }, bundle: { type: 'string', default: BUNDLE } },
+});
+const RUNS = Number(values.runs);
+const variant = parseVariant(values['node-flags']);
+const ENTRIES = { bundle: values.bundle, source: SOURCE } as const;
+type EntryName = keyof typeof ENTRIES;
+
+const cluster = await startCluster();
+const labelledMs: Record<EntryName, number[]> = { bundle: [], source: [] };
+const firstRequestMs: Record<EntryName, number[]> = { bundle: [], source: [] };
+
+/** One fresh process labelling a fresh node; returns [spawn → labelled, spawn → first API request] in ms. */
+async function once(entry: EntryName, nodeName: string): Promise<[number, number]> {
+  cluster.server.addNode(nodeName);
+  cluster.server.resetStats();
+  const labeller = startLabeller({ cluster, nodeName, variant, entry: ENTRIES[entry] });
+  try {
+    const labelledAt = await whenLabelled(cluster, nodeName, labeller);
+    // Request timestamps are wall-clock ms; move the spawn onto the same clock.
+    const firstRequest = cluster.server.requests[0]!.timestamp - (performance.timeOrigin + labeller.spawnedAt);
+    return [labelledAt - labeller.spawnedAt, firstRequest];
+  } finally {
+    await labeller.stop();
+  }
+}
+
+try {
+  for (const entry of Object.keys(ENTRIES) as EntryName[]) await once(entry, `warm-up-${entry}`);
+  for (let run = 0; run < RUNS; run++) {
+    for (const entry of Object.keys(ENTRIES) as EntryName[]) {
+      const [labelled, firstRequest] = await once(entry, `${entry}-${run}`);
+      labelledMs[entry].push(labelled);
+      firstRequestMs[entry].push(firstRequest);
+    }
+  }
+} finally {
+  await cluster.stop();
+}
+
+// Node's own start-up with the same flags, for comparison: the part of the figure that is not ours.
+const bare: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const start = performance.now();
+  spawnSync(process.execPath, [...variant.flags, '-e', ''], { env: { ...process.env, ...variant.env } });
+  bare.push(performance.now() - start);
+}
+
+const summary = (entry: EntryName) => ({
+  median_ms: round(median(labelledMs[entry])),
+  p90_ms: round(percentile(labelledMs[entry], 90)),
+  min_ms: round(Math.min(...labelledMs[entry])),
+  first_request_ms: round(median(firstRequestMs[entry])),
+});
+for (const entry of Object.keys(ENTRIES) as EntryName[]) {
+  console.error(`${entry} spawn → labelled (ms): ${labelledMs[entry].map((t) => t.toFixed(0)).join(' ')}`);
+}
+console.log(
+  JSON.stringify({
+    runs: RUNS,
+    node_flags: variant.label,
+    bundle_path: values.bundle,
+    bundle: summary('bundle'),
+    source: summary('source'),
+    source_over_bundle: round(median(labelledMs.source) / median(labelledMs.bundle), 2),
+    bare_node_ms: round(median(bare)),
+  }),
+);
