@@ -9,19 +9,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { OWNED_LABELS_ANNOTATION } from '../../src/node-labels/ownership.ts';
 import { fixture } from '../helpers/corpus.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 import { FakeApiServer } from '../helpers/fake-api-server.ts';
 import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
 import { LabellerProcess } from '../helpers/labeller-process.ts';
 
 const P = 'beta.devicetree.org';
-const NANO = {
-  [`${P}/arm-armv8`]: '4',
-  [`${P}/arm-cortex-a57`]: '4',
-  [`${P}/nvidia-gm20b`]: '1',
-  [`${P}/nvidia-jetson-nano`]: '1',
-  [`${P}/nvidia-tegra210`]: '1',
-  [`${P}/nvidia-tegra210-gm20b`]: '1',
-};
+const NANO = JETSON_NANO_LABELS;
 const PI4 = {
   [`${P}/arm-cortex-a72`]: '4',
   [`${P}/brcm-bcm2711`]: '1',
