@@ -55,14 +55,14 @@ export class Controller {
     // A watched target reconciles when the watch first reports it; reconciling now would read it twice.
     if (target.watch === undefined) this.rereadDevicetree();
     else this.#desired.read();
-    const tasks: Promise<void>[] = [];
+    const signal = this.#abort.signal;
+    const tasks: Promise<unknown>[] = [new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))];
     if (target.watch !== undefined) {
-      tasks.push(target.watch(() => this.requestReconcile(false), (error) => this.#apiError(`watching ${target.description}`, error), this.#abort.signal));
+      tasks.push(target.watch(() => this.requestReconcile(false), (error) => this.#apiError(`watching ${target.description}`, error), signal));
     }
     if (resyncMs !== undefined) tasks.push(this.#every(resyncMs, () => this.requestReconcile(true)));
     if (rereadMs !== undefined) tasks.push(this.#every(rereadMs, () => this.rereadDevicetree()));
     await Promise.all(tasks);
-    if (tasks.length === 0) await new Promise((resolve) => this.#abort.signal.addEventListener('abort', resolve, { once: true }));
     await this.#loop;
   }
 
