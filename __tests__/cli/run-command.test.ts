@@ -156,6 +156,14 @@ describe('run: end to end against the fake API server, driven by kubectl', { ski
     await eventually(async () => (await labeller.metric('dt_node_labeller_label_conflicts')) === 1, 'the differing one reported');
   });
 
+  test('--reread-interval picks up a changed devicetree without a signal (overlays applied at run time)', async () => {
+    server.addNode('board');
+    startRun('board', ['--reread-interval', '1s']);
+    await eventually(hasAll('board', NANO), 'the Nano labels', CONVERGE_MS);
+    copyFileSync(fixture('raspberry-pi-4.dtb'), dtb);
+    await eventually(() => hasAll('board', PI4)() && hasNone('board', Object.keys(NANO))(), 'the Pi labels after the next re-read', CONVERGE_MS);
+  });
+
   test('a restart with another --prefix removes the labels of the old one', async () => {
     server.addNode('nano');
     const first = startRun('nano');
