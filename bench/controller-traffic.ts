@@ -23,7 +23,6 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { FakeApiServer, KubeObject, RequestRecord } from '../__tests__/helpers/fake-api-server.ts';
-import { CountingWriter } from '../__tests__/helpers/fake-api/http.ts';
 import { parseVariant, readMemory, round, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
 
 const { values } = parseArgs({
@@ -47,22 +46,6 @@ const variant = parseVariant(values['node-flags']);
 const OWN = 'labelled-node';
 /** Timers due right at the end of the window (the 5-minute resync) land inside it in every cluster. */
 const GRACE_MS = 2000;
-
-// The fake's request records carry bytes, not events. A watch stream writes one event per write() call,
-// so counting those calls (by event type, and by whether the object is the labeller's node) measures what
-// was delivered. Bench-only instrumentation of the test helper; nothing under __tests__ changes.
-const watchEvents = new WeakMap<RequestRecord, Map<string, number>>();
-const write = CountingWriter.prototype.write;
-CountingWriter.prototype.write = function (this: CountingWriter, chunk: string) {
-  if (this.record.watch && this.open) {
-    const event = JSON.parse(chunk) as { type: string; object: { metadata?: { name?: string } } };
-    const key = event.type === 'BOOKMARK' || event.type === 'ERROR' ? event.type : `${event.type} ${event.object.metadata?.name === OWN ? 'own node' : 'OTHER node'}`;
-    const counts = watchEvents.get(this.record) ?? new Map<string, number>();
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    watchEvents.set(this.record, counts);
-  }
-  write.call(this, chunk);
-};
 
 /**
  * Touches `names` round-robin, on a clock: by `t` ms after the start, floor(t * names / TOUCH_EVERY_MS)
@@ -152,7 +135,7 @@ async function measure(size: number) {
     const labelledAt = await whenLabelled(cluster, OWN, labeller);
     await delay(labelledAt + SECONDS * 1000 + GRACE_MS - performance.now());
     // Copies now: the watch still open keeps counting into its record.
-    const records = cluster.server.requests.map((record) => ({ ...record, events: new Map(watchEvents.get(record)) }));
+    const records = cluster.server.requests.map((record) => ({ ...record, eventCounts: eventCounts(record) }));
     const rss = readMemory(labeller.pid).rss;
     const updates = churn.stop();
 
@@ -164,8 +147,8 @@ async function measure(size: number) {
       const kind = kindOf(record);
       tally(requests, kind);
       tally(bytes, kind, record.bytes);
-      for (const [key, count] of record.events) tally(events, key, count);
-      const delivered = [...record.events].map(([key, count]) => `${count} ${key}`).join(', ');
+      for (const [key, count] of record.eventCounts) tally(events, key, count);
+      const delivered = [...record.eventCounts].map(([key, count]) => `${count} ${key}`).join(', ');
       return `  +${((record.timestamp - spawnedAtMs) / 1000).toFixed(2)} s  ${kind}  ${record.status}  ${record.bytes} B${delivered === '' ? '' : `  (${delivered})`}`;
     });
     console.error(`${size} nodes, ${updates} churn writes; the labeller's requests:\n${timeline.join('\n')}`);
@@ -186,6 +169,16 @@ async function measure(size: number) {
     await labeller.stop();
     await cluster.stop();
   }
+}
+
+/** A watch's events by type, and for object events by whether the object is the labeller's node. */
+function eventCounts(record: RequestRecord): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { type, name } of record.events) {
+    const key = type === 'BOOKMARK' || type === 'ERROR' ? type : `${type} ${name === OWN ? 'own node' : 'OTHER node'}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
 }
 
 const clusters = await Promise.all(SIZES.map(measure));

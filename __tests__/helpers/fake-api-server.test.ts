@@ -692,6 +692,7 @@ describe('fake API server: faults, RBAC and accounting', () => {
     await stream.untilEvents(1);
     assert.ok((watchRecord?.bytes ?? 0) > 100);
     assert.equal(server.bytesSent, (record?.bytes ?? 0) + (watchRecord?.bytes ?? 0));
+    assert.deepEqual(watchRecord?.events, [{ type: 'MODIFIED', name: 'n1' }], 'the events each watch streamed');
     stream.close();
   });
 });

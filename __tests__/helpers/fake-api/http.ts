@@ -21,6 +21,8 @@ export interface RequestRecord {
   /** The bearer token the request carried; '' for none (kubectl sends none over plain HTTP). */
   token: string;
   watch: boolean;
+  /** For a watch: the events it streamed, in order (type, and the object's name when it has one). */
+  events: Array<{ type: string; name?: string }>;
   /** For errors whose body does not say why (a failed JSON patch), the reason. */
   note?: string;
 }
@@ -39,6 +41,7 @@ export class Accounting {
       userAgent: request.headers['user-agent'] ?? '',
       token: /^Bearer\s+(\S+)/i.exec(request.headers.authorization ?? '')?.[1] ?? '',
       watch: false,
+      events: [],
     };
     this.requests.push(record);
     return record;

@@ -137,6 +137,8 @@ export class WatchStream {
 
   #send(type: WatchEventType, object: KubeObject | Status): void {
     if (this.#closed) return;
+    const name = (object as { metadata?: { name?: string } }).metadata?.name;
+    this.#writer.record.events.push(name === undefined ? { type } : { type, name });
     this.#writer.write(`${JSON.stringify({ type, object })}\n`);
   }
 
