@@ -2,14 +2,12 @@ import { rmSync } from 'node:fs';
 import type { CleanupFlags } from '../cli/cleanup-command.ts';
 import { resolveNodeName } from '../cli/cluster-options.ts';
 import type { CliIo } from '../cli/io.ts';
-import { apiMessage, apiStatus } from '../kubernetes/api-errors.ts';
+import { CONFLICT_RETRIES, apiMessage, apiStatus } from '../kubernetes/api-errors.ts';
 import { type ClusterClient, kubernetesClient } from '../kubernetes/cluster-client.ts';
 import { loadKubeConfig } from '../kubernetes/kube-config.ts';
 import { nodeFeatureClient } from '../kubernetes/node-feature-client.ts';
 import { nodeFeatureName } from '../nfd/node-feature.ts';
-import { planLabelPatch } from '../node-labels/plan-patch.ts';
-
-const CONFLICT_RETRIES = 5;
+import { observedNode, planLabelPatch } from '../node-labels/plan-patch.ts';
 
 /**
  * Undoes what `run` with the same flags publishes: the owned labels (and ownership record) on one node or
@@ -50,8 +48,7 @@ function nodeFeatureCleaner(config: ReturnType<typeof loadKubeConfig>, namespace
 export async function cleanNode(client: ClusterClient, name: string): Promise<string[]> {
   for (let attempt = 0; ; attempt++) {
     const node = await client.readNode(name);
-    const meta = node.metadata ?? {};
-    const plan = planLabelPatch({ name, resourceVersion: meta.resourceVersion, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} }, {});
+    const plan = planLabelPatch(observedNode(node.metadata), {});
     if (plan.patch === undefined) return [];
     try {
       await client.patchNodeMetadata(name, plan.patch);

@@ -28,11 +28,8 @@ export function apiMessage(error: unknown): string {
   return String(error);
 }
 
-/** Worth retrying with backoff: no response, throttling, or a server-side failure. */
-export function isTransient(error: unknown): boolean {
-  const status = apiStatus(error);
-  return status === undefined || status === 429 || status >= 500;
-}
+/** How often a resourceVersion-guarded write is re-read and re-planned after 409 Conflict before giving up. */
+export const CONFLICT_RETRIES = 5;
 
 function safeJson(text: string): unknown {
   try {

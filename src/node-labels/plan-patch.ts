@@ -13,6 +13,16 @@ export interface ObservedNode {
  * resourceVersion it was planned against, which the API server treats as a precondition (409 Conflict when
  * the node changed since), so a concurrent writer's change is never overwritten unseen.
  */
+/** The part of a Node's metadata the planner reads, with absent maps as empty ones. */
+export function observedNode(metadata: { name?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } | undefined): ObservedNode {
+  return {
+    name: metadata?.name ?? '',
+    resourceVersion: metadata?.resourceVersion,
+    labels: metadata?.labels ?? {},
+    annotations: metadata?.annotations ?? {},
+  };
+}
+
 export interface LabelPatch {
   readonly metadata: {
     readonly resourceVersion?: string;

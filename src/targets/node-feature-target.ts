@@ -1,11 +1,9 @@
 import type { Logger } from '../controller/logger.ts';
 import type { ControllerMetrics } from '../controller/metrics.ts';
-import { apiStatus } from '../kubernetes/api-errors.ts';
+import { CONFLICT_RETRIES, apiStatus } from '../kubernetes/api-errors.ts';
 import type { NodeFeatureClient } from '../kubernetes/node-feature-client.ts';
-import { desiredNodeFeature, updatedNodeFeature } from '../nfd/node-feature.ts';
+import { desiredNodeFeature, nodeFeatureName, updatedNodeFeature } from '../nfd/node-feature.ts';
 import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
-
-const CONFLICT_RETRIES = 5;
 
 /**
  * --publish-nodefeature: the labels go into this node's NodeFeature object and nfd-master applies them. The
@@ -27,7 +25,7 @@ export class NodeFeatureTarget implements LabelTarget {
     this.#namespace = options.namespace;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
-    this.description = `NodeFeature ${options.namespace}/${desiredNodeFeature(options.nodeName, options.namespace, {}).metadata.name}`;
+    this.description = `NodeFeature ${options.namespace}/${nodeFeatureName(options.nodeName)}`;
     this.permissionHint = `the service account needs get, create and update on nodefeatures.nfd.k8s-sigs.io in namespace ${options.namespace}`;
   }
 

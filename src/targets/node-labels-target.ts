@@ -1,9 +1,9 @@
 import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
-import { apiMessage, apiStatus } from '../kubernetes/api-errors.ts';
+import { CONFLICT_RETRIES, apiMessage, apiStatus } from '../kubernetes/api-errors.ts';
 import { Backoff, type BackoffOptions, type Sleep } from '../kubernetes/backoff.ts';
 import type { ClusterClient } from '../kubernetes/cluster-client.ts';
 import { NodeWatcher } from '../kubernetes/node-watcher.ts';
-import { type LabelPlan, type ObservedNode, planLabelPatch } from '../node-labels/plan-patch.ts';
+import { type LabelPlan, observedNode, planLabelPatch } from '../node-labels/plan-patch.ts';
 import type { Logger } from '../controller/logger.ts';
 import type { ControllerMetrics } from '../controller/metrics.ts';
 import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
@@ -21,9 +21,6 @@ export interface NodeLabelsTargetOptions {
   /** --adopt-existing: take over labels already set to the desired value (see PlanOptions). */
   readonly adoptMatching?: boolean;
 }
-
-/** How often one reconcile re-reads the node and re-plans after 409 Conflict before giving up. */
-const CONFLICT_RETRIES = 5;
 
 /**
  * The default target: the labels of this machine's own Node, changed only by resourceVersion-guarded
@@ -77,7 +74,7 @@ export class NodeLabelsTarget implements LabelTarget {
         this.#o.logger.warn('node not found; waiting for it to register');
         return 'waiting';
       }
-      const plan = planLabelPatch(observed(node), desired, { adoptMatching: this.#o.adoptMatching === true });
+      const plan = planLabelPatch(observedNode(node.metadata), desired, { adoptMatching: this.#o.adoptMatching === true });
       this.#reportConflicts(plan);
       const labels = Object.keys(desired).length - plan.conflicts.length;
       if (plan.patch === undefined) return { result: 'unchanged', labels };
@@ -124,15 +121,6 @@ export class NodeLabelsTarget implements LabelTarget {
       this.#o.logger.debug(`could not record an event: ${apiMessage(error)}`);
     }
   }
-}
-
-function observed(node: V1Node): ObservedNode {
-  return {
-    name: node.metadata?.name ?? '',
-    resourceVersion: node.metadata?.resourceVersion,
-    labels: node.metadata?.labels ?? {},
-    annotations: node.metadata?.annotations ?? {},
-  };
 }
 
 function labelsEvent(node: V1Node, namespace: string, plan: LabelPlan): CoreV1Event {
