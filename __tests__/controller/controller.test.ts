@@ -14,7 +14,7 @@ import { MemoryCluster } from '../helpers/memory-cluster.ts';
 const P = 'beta.devicetree.org';
 const nanoLabels = () => discoverFixture('jetson-nano-l4t.dtb').labels;
 const discoverFixture = (name: string): Discovery =>
-  discover({ location: { dtb: fixture(name) }, nodeNames: ['pwm-fan'], prefix: P, includeDisabled: false });
+  discover({ location: { dtb: fixture(name) }, nodeNames: ['pwm-fan'], prefix: P, includeDisabled: false, tegra: undefined });
 
 interface Harness {
   cluster: MemoryCluster;

@@ -1,11 +1,14 @@
 import { Command, Option } from 'commander';
-import { discover } from '../discover.ts';
+import { type Discovery, discover } from '../discover.ts';
+import { selectingName, unlabelledAccelerators, unmatchedNames } from '../selection/unlabelled.ts';
 import { formatLabels, LABEL_OUTPUT_FORMATS, type LabelOutputFormat } from './label-output.ts';
 import { type CliIo, printable } from './io.ts';
-import { addLabelOptions, addTreeSourceOptions, type LabelFlags, type TreeSourceFlags, treeLocation } from './tree-options.ts';
+import { addLabelOptions, addTreeSourceOptions, type LabelFlags, labelRules, type TreeSourceFlags, treeLocation } from './tree-options.ts';
+
+const OUTPUT_FORMATS = [...LABEL_OUTPUT_FORMATS, 'wide'] as const;
 
 interface LabelsFlags extends TreeSourceFlags, LabelFlags {
-  output: LabelOutputFormat;
+  output: LabelOutputFormat | 'wide';
 }
 
 /** `labels`: the dry run. Prints the labels this machine's (or a blob's) devicetree yields; touches nothing. */
@@ -13,11 +16,45 @@ export function labelsCommand(io: CliIo): Command {
   const command = new Command('labels').description('print the labels a devicetree yields (dry run, no cluster access)');
   addTreeSourceOptions(command);
   addLabelOptions(command);
-  command.addOption(new Option('-o, --output <format>', 'output format').choices(LABEL_OUTPUT_FORMATS).default('text'));
+  command.addOption(
+    new Option('-o, --output <format>', 'output format; wide also shows where each label comes from and GPU-like nodes left out').choices(OUTPUT_FORMATS).default('text'),
+  );
   return command.action((flags: LabelsFlags) => {
-    const result = discover({ location: treeLocation(flags), nodeNames: flags.nodes ?? [], prefix: flags.prefix, includeDisabled: flags.includeDisabled === true });
+    const rules = labelRules(flags);
+    const result = discover({ location: treeLocation(flags), ...rules });
     for (const node of result.selection.disabled) io.warn(`skipped ${printable(node.path)}: status is ${JSON.stringify(node.status ?? '')} (use --include-disabled to label it)`);
     for (const skip of result.skipped) io.warn(`skipped compatible ${JSON.stringify(skip.compatible)} of ${printable(skip.node)}: ${skip.reason}`);
-    io.out(formatLabels(result.labels, flags.output));
+    for (const { name, suggestions } of unmatchedNames(result.tree.root, rules.nodeNames)) {
+      io.warn(`-n ${name} matches no node${suggestions.length > 0 ? `; nodes whose compatible mentions it: ${suggestions.map((s) => printable(s)).join(', ')}` : ''}`);
+    }
+    if (Object.keys(result.labels).length === 0) io.warn(`${printable(result.tree.source.path)} yields no labels`);
+    io.out(flags.output === 'wide' ? formatWide(result) : formatLabels(result.labels, flags.output));
   });
+}
+
+/** A table of every label with its value and where it came from, then what was left out and why. */
+function formatWide(result: Discovery): string {
+  const rows = Object.entries(result.labels).map(([key, value]) => [key, value, (result.sources[key] ?? []).map(printable).join(' ')] as const);
+  const lines = table([['KEY', 'VALUE', 'FROM'], ...rows]);
+  const left = unlabelledAccelerators(result.tree.root, result.selection);
+  if (left.length > 0) {
+    lines.push('', 'Not labelled, though they look like GPUs or accelerators:');
+    lines.push(
+      ...table(
+        left.map(({ node, selectedButDisabled }) => {
+          const flags = selectedButDisabled ? '--include-disabled' : `-n ${printable(selectingName(node))}${node.enabled ? '' : ' --include-disabled'}`;
+          return [`  ${printable(node.path)}`, node.enabled ? 'no rule selects it' : `status ${JSON.stringify(node.status ?? '')}`, `to label it: ${flags}`];
+        }),
+      ),
+    );
+  }
+  if (result.notes.length > 0) lines.push('', 'Facts not given:', ...result.notes.map((note) => `  ${printable(note)}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Left-aligned columns, two spaces apart; the last column is not padded. */
+function table(rows: ReadonlyArray<readonly string[]>): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }

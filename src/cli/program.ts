@@ -6,6 +6,7 @@ import type { CliIo } from './io.ts';
 import { labelsCommand } from './labels-command.ts';
 import { cleanupCommand } from './cleanup-command.ts';
 import { runCommand } from './run-command.ts';
+import { UsageError } from './usage-error.ts';
 
 export const EXIT_OK = 0;
 /** A devicetree or runtime error. */
@@ -38,6 +39,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (error instanceof UsageError) {
+      io.error(error.message);
+      return EXIT_USAGE;
+    }
     const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');
     io.error(error instanceof FdtError || error instanceof DevicetreeSourceError ? error.message : describeUnexpected(error));
     if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);

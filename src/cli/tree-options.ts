@@ -1,7 +1,10 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TreeLocation } from '../devicetree/load-tree.ts';
+import type { LabelRules } from '../discover.ts';
+import { NVIDIA_GPU_PRESENT } from '../facts/tegra-facts.ts';
 import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
 import { isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
+import { UsageError } from './usage-error.ts';
 
 /** --dtb / --live-tree / --host-root: one source, the host's standard places by default. */
 export function addTreeSourceOptions(command: Command): Command {
@@ -25,26 +28,57 @@ export function treeLocation(flags: TreeSourceFlags): TreeLocation {
   return { hostRoot: flags.hostRoot };
 }
 
-/** -n/--nodes, --prefix, --include-disabled: which nodes become which labels. */
+/** -n/--nodes, --prefix, --include-disabled and the Jetson facts: which nodes become which labels. */
 export function addLabelOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('-n, --nodes <names...>', 'more node names to label besides the root, cpu and gpu (space- or comma-separated)')
+      new Option('-n, --nodes <names...>', 'more node names to label besides the root, cpu, gpu and known GPUs (space- or comma-separated)')
         .argParser(splitNames),
     )
     .addOption(new Option('--prefix <prefix>', 'label key prefix (a DNS subdomain)').argParser(parsePrefix).default(DEFAULT_PREFIX))
-    .addOption(new Option('--include-disabled', 'also label nodes whose status is not "okay"'));
+    .addOption(new Option('--include-disabled', 'also label nodes whose status is not "okay"'))
+    .addOption(new Option('--tegra-prefix <prefix>', 'key prefix of the Jetson facts (default: tegra.<prefix>)').argParser(parsePrefix))
+    .addOption(new Option('--no-tegra-facts', 'do not add Jetson facts (SoC, module, GPU compute capability, L4T release)'))
+    .addOption(new Option('--nvidia-gpu-present', `also set ${NVIDIA_GPU_PRESENT}=true on a node with an enabled Tegra GPU (for NVIDIA's device plugin and GFD charts)`));
 }
 
 export interface LabelFlags {
   nodes?: string[];
   prefix: string;
   includeDisabled?: boolean;
+  tegraPrefix?: string;
+  tegraFacts: boolean;
+  nvidiaGpuPresent?: boolean;
 }
+
+/** The label flags as validated label rules; cross-flag mistakes are usage errors. */
+export function labelRules(flags: LabelFlags): LabelRules {
+  const tegraPrefix = flags.tegraPrefix ?? `tegra.${flags.prefix}`;
+  if (flags.tegraFacts) {
+    if (!isValidDnsSubdomain(tegraPrefix)) throw new UsageError(`--tegra-prefix: tegra.${flags.prefix} is longer than a DNS subdomain may be; set --tegra-prefix`);
+    if (tegraPrefix === flags.prefix) throw new UsageError('--tegra-prefix must differ from --prefix, or fact keys could collide with compatible-derived keys');
+  }
+  if (flags.nvidiaGpuPresent === true && !flags.tegraFacts) throw new UsageError('--nvidia-gpu-present needs the Jetson facts: drop --no-tegra-facts');
+  return {
+    nodeNames: flags.nodes ?? [],
+    prefix: flags.prefix,
+    includeDisabled: flags.includeDisabled === true,
+    tegra: flags.tegraFacts ? { prefix: tegraPrefix, gpuPresent: flags.nvidiaGpuPresent === true } : undefined,
+  };
+}
+
+/**
+ * A node name as a devicetree can spell it (the spec's node-name characters, plus "_" that vendor trees
+ * use), optionally with a unit address. Anything else can never match, so it is refused, not ignored.
+ */
+const NODE_NAME = /^[A-Za-z0-9._+-]+(@[A-Za-z0-9,._+-]*)?$/;
 
 function splitNames(value: string, previous: string[] = []): string[] {
   const names = value.split(',').map((name) => name.trim());
-  if (names.some((name) => name === '' || name.includes('/'))) throw new InvalidArgumentError(`"${value}" is not a list of node names`);
+  const bad = names.find((name) => !NODE_NAME.test(name));
+  if (bad !== undefined) {
+    throw new InvalidArgumentError(bad === '' ? `"${value}" is not a list of node names` : `${JSON.stringify(bad)} can never match a devicetree node name (letters, digits and . _ + - only, optionally @unit-address)`);
+  }
   return [...previous, ...names];
 }
 

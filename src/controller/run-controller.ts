@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { RunFlags } from '../cli/run-command.ts';
 import { resolveNodeName } from '../cli/cluster-options.ts';
-import { treeLocation } from '../cli/tree-options.ts';
+import { labelRules, treeLocation } from '../cli/tree-options.ts';
 import { discover } from '../discover.ts';
 import { kubernetesClient } from '../kubernetes/cluster-client.ts';
 import { loadKubeConfig } from '../kubernetes/kube-config.ts';
@@ -36,10 +36,10 @@ export async function runController(flags: RunFlags): Promise<number> {
   const listen = parseListenAddress(flags.metricsAddress);
   const metrics = new ControllerMetrics();
   const target = labelTarget(flags, nodeName, logger, metrics);
+  const rules = labelRules(flags);
   const controller = new Controller({
     target,
-    discover: () =>
-      discover({ location: treeLocation(flags), nodeNames: flags.nodes ?? [], prefix: flags.prefix, includeDisabled: flags.includeDisabled === true }),
+    discover: () => discover({ location: treeLocation(flags), ...rules }),
     logger,
     metrics,
     sleep: realSleep,

@@ -14,6 +14,8 @@ export interface SkippedCompatible {
 export interface LabelSet {
   /** Key → value, keys sorted. The value counts the selected nodes carrying that compatible. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Key → where its value came from: the devicetree node paths it counts (for `labels -o wide`). */
+  readonly sources: Readonly<Record<string, readonly string[]>>;
   readonly skipped: readonly SkippedCompatible[];
 }
 
@@ -23,7 +25,7 @@ export interface LabelSet {
  */
 export function computeLabels(nodes: readonly DtNode[], prefix: string = DEFAULT_PREFIX): LabelSet {
   if (!isValidDnsSubdomain(prefix)) throw new RangeError(`label prefix "${prefix}" is not a DNS subdomain`);
-  const counts = new Map<string, number>();
+  const paths = new Map<string, string[]>();
   const skipped: SkippedCompatible[] = [];
   for (const node of nodes) {
     const keys = new Set<string>();
@@ -37,9 +39,18 @@ export function computeLabels(nodes: readonly DtNode[], prefix: string = DEFAULT
       }
       keys.add(key);
     }
-    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    for (const key of keys) {
+      const nodes = paths.get(key);
+      if (nodes === undefined) paths.set(key, [node.path]);
+      else nodes.push(node.path);
+    }
   }
   const labels: Record<string, string> = {};
-  for (const key of [...counts.keys()].sort()) labels[key] = String(counts.get(key));
-  return { labels, skipped };
+  const sources: Record<string, readonly string[]> = {};
+  for (const key of [...paths.keys()].sort()) {
+    const nodes = paths.get(key)!;
+    labels[key] = String(nodes.length);
+    sources[key] = nodes;
+  }
+  return { labels, sources, skipped };
 }

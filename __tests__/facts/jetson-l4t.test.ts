@@ -1,0 +1,267 @@
+// The six devicetrees stock JetPack boots (NVIDIA's L4T kernel blobs in JETSON_L4T_DIR), through the built
+// CLI with no flags, as a user would run the dry run. Expected values are written out by hand from the
+// blobs as fdtget shows them (see ../shared/jetson-l4t/README.md) and from NVIDIA's published tables:
+// CUDA compute capability per Jetson GPU (developer.nvidia.com/cuda-gpus) and L4T → JetPack releases.
+// Variants the bootloader produces on a running board (floorswept cores, board ids in /chosen, a host
+// root with /etc/nv_tegra_release) are made from copies of the real blobs with dtc's fdtput.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { type Corpus, jetsonL4t } from '../helpers/corpus.ts';
+import { runCli } from '../helpers/run-cli.ts';
+
+const l4t = jetsonL4t();
+const SKIP = 'skip' in l4t ? l4t.skip : false;
+const blob = (file: string) => join((l4t as Corpus).dir, file);
+
+const B = 'beta.devicetree.org/';
+const T = 'tegra.beta.devicetree.org/';
+
+interface Board {
+  readonly file: string;
+  /** Every label with default settings. */
+  readonly labels: Record<string, string>;
+}
+
+const gpuFacts = (chip: string, family: string, major: number, minor: number) => ({
+  [`${T}gpu.chip`]: chip,
+  [`${T}gpu.family`]: family,
+  [`${T}gpu.compute.major`]: String(major),
+  [`${T}gpu.compute.minor`]: String(minor),
+});
+
+const BOARDS: Record<string, Board> = {
+  'Jetson Nano B01 (R32.7.1)': {
+    file: 'tegra210-p3448-0000-p3449-0000-b00.dtb',
+    labels: {
+      [`${B}nvidia-p3449-0000-b00-p3448-0000-b00`]: '1',
+      [`${B}nvidia-jetson-nano`]: '1',
+      [`${B}nvidia-tegra210`]: '1',
+      [`${B}arm-cortex-a57-64bit`]: '4',
+      [`${B}arm-armv8`]: '4',
+      [`${B}nvidia-tegra210-gm20b`]: '1',
+      [`${B}nvidia-gm20b`]: '1',
+      ...gpuFacts('gm20b', 'maxwell', 5, 3),
+      [`${T}soc`]: 'tegra210',
+      [`${T}module`]: 'p3448-0000',
+      [`${T}l4t.devicetree`]: 'true',
+    },
+  },
+  'Jetson TX2 NX (R32.7.1)': {
+    file: 'tegra186-p3636-0001-p3509-0000-a01.dtb',
+    labels: {
+      [`${B}nvidia-p3509-0000-p3636-0001`]: '1',
+      [`${B}nvidia-tegra186`]: '1',
+      [`${B}nvidia-denver`]: '2',
+      [`${B}arm-cortex-a57-64bit`]: '4',
+      [`${B}arm-armv8`]: '6',
+      [`${B}nvidia-tegra186-gp10b`]: '1',
+      [`${B}nvidia-gp10b`]: '1',
+      ...gpuFacts('gp10b', 'pascal', 6, 2),
+      [`${T}soc`]: 'tegra186',
+      [`${T}module`]: 'p3636-0001',
+      [`${T}l4t.devicetree`]: 'true',
+    },
+  },
+  'Jetson TX2 devkit (R32.7.1)': {
+    file: 'tegra186-quill-p3310-1000-c03-00-base.dtb',
+    labels: {
+      [`${B}nvidia-quill`]: '1',
+      [`${B}nvidia-p2597-0000-p3310-1000`]: '1',
+      [`${B}nvidia-tegra186`]: '1',
+      [`${B}nvidia-denver`]: '2',
+      [`${B}arm-cortex-a57-64bit`]: '4',
+      [`${B}arm-armv8`]: '6',
+      [`${B}nvidia-tegra186-gp10b`]: '1',
+      [`${B}nvidia-gp10b`]: '1',
+      ...gpuFacts('gp10b', 'pascal', 6, 2),
+      [`${T}soc`]: 'tegra186',
+      [`${T}module`]: 'p3310-1000',
+      [`${T}l4t.devicetree`]: 'true',
+    },
+  },
+  'Jetson Xavier NX devkit (R32.7.1)': {
+    file: 'tegra194-p3668-all-p3509-0000.dtb',
+    labels: {
+      [`${B}nvidia-p3449-0000-p3668-0000`]: '1',
+      [`${B}nvidia-p3449-0000-p3668-0001`]: '1',
+      [`${B}nvidia-p3509-0000-p3668-0000`]: '1',
+      [`${B}nvidia-p3509-0000-p3668-0001`]: '1',
+      [`${B}nvidia-tegra194`]: '1',
+      [`${B}nvidia-carmel`]: '8',
+      [`${B}arm-armv8`]: '8',
+      [`${B}nvidia-gv11b`]: '1',
+      ...gpuFacts('gv11b', 'volta', 7, 2),
+      [`${T}soc`]: 'tegra194',
+      // no module: the blob serves two SKUs (p3668-0000, p3668-0001); the bootloader's board ids decide
+      [`${T}l4t.devicetree`]: 'true',
+    },
+  },
+  'Jetson Orin Nano 8GB devkit (R35.4)': {
+    file: 'tegra234-p3767-0003-p3768-0000-a0.dtb',
+    labels: {
+      [`${B}nvidia-p3768-0000-p3767-0003`]: '1',
+      [`${B}nvidia-p3768-0000-p3767-0005`]: '1',
+      [`${B}nvidia-p3767-0003`]: '1',
+      [`${B}nvidia-p3767-0005`]: '1',
+      [`${B}nvidia-tegra234`]: '1',
+      [`${B}nvidia-tegra23x`]: '1',
+      [`${B}arm-armv8`]: '12', // the kernel blob lists 12 cores; UEFI marks absent ones "fail" on the board
+      [`${B}nvidia-ga10b`]: '1',
+      ...gpuFacts('ga10b', 'ampere', 8, 7),
+      [`${T}soc`]: 'tegra234',
+      [`${T}l4t.devicetree`]: 'true',
+    },
+  },
+  'Jetson AGX Orin devkit (R35.4)': {
+    file: 'tegra234-p3701-0000-p3737-0000.dtb',
+    labels: {
+      [`${B}nvidia-p3737-0000-p3701-0000`]: '1',
+      [`${B}nvidia-p3701-0000`]: '1',
+      [`${B}nvidia-tegra234`]: '1',
+      [`${B}nvidia-tegra23x`]: '1',
+      [`${B}arm-armv8`]: '12',
+      [`${B}nvidia-ga10b`]: '1',
+      ...gpuFacts('ga10b', 'ampere', 8, 7),
+      [`${T}soc`]: 'tegra234',
+      [`${T}module`]: 'p3701-0000',
+      [`${T}l4t.devicetree`]: 'true',
+    },
+  },
+};
+
+let scratch: string | undefined;
+const scratchDir = () => (scratch ??= mkdtempSync(join(tmpdir(), 'jetson-l4t-')));
+after(() => {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+});
+
+function labels(args: string[]): Record<string, string> {
+  const result = runCli(['labels', '-o', 'json', ...args]);
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout) as Record<string, string>;
+}
+
+/** A copy of a real blob with fdtput edits applied, as a bootloader would make them. */
+function edited(file: string, name: string, ...edits: string[][]): string {
+  const copy = join(scratchDir(), name);
+  copyFileSync(blob(file), copy);
+  for (const edit of edits) {
+    const result = spawnSync('fdtput', [copy, ...edit], { encoding: 'utf8' });
+    assert.equal(result.status, 0, `fdtput ${edit.join(' ')}: ${result.stderr}`);
+  }
+  return copy;
+}
+
+/** A host root as the chart mounts it: the blob at sys/firmware/fdt, and optionally etc/nv_tegra_release. */
+function hostRoot(name: string, dtb: string, release?: string): string {
+  const root = join(scratchDir(), name);
+  mkdirSync(join(root, 'sys/firmware'), { recursive: true });
+  copyFileSync(dtb, join(root, 'sys/firmware/fdt'));
+  if (release !== undefined) {
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/nv_tegra_release'), release);
+  }
+  return root;
+}
+
+describe('stock L4T devicetrees, no flags', { skip: SKIP }, () => {
+  test('the folder holds exactly the six boards described here', () => {
+    assert.deepEqual([...(l4t as Corpus).files].sort(), Object.values(BOARDS).map((b) => b.file).sort());
+  });
+
+  for (const [board, { file, labels: expected }] of Object.entries(BOARDS)) {
+    test(`${board}: every label, including its GPU and compute capability`, () => {
+      assert.deepEqual(labels(['--dtb', blob(file)]), expected);
+    });
+  }
+
+  test('-n still adds names: the Nano\'s pwm-fan', () => {
+    assert.equal(labels(['--dtb', blob(BOARDS['Jetson Nano B01 (R32.7.1)']!.file), '-n', 'pwm-fan'])[`${B}pwm-fan`], '1');
+  });
+});
+
+describe('what the bootloader and the root filesystem add on a running board', { skip: SKIP }, () => {
+  const ORIN_NANO = 'tegra234-p3767-0003-p3768-0000-a0.dtb';
+  const XAVIER_NX = 'tegra194-p3668-all-p3509-0000.dtb';
+
+  test('Orin floorsweeping: cores UEFI marks status "fail" are not counted (an Orin Nano has 6 of the 12)', () => {
+    const swept = edited(ORIN_NANO, 'orin-swept.dtb', ...[6, 7, 8, 9, 10, 11].map((n) => ['-t', 's', `/cpus/cpu@${n}`, 'status', 'fail']));
+    assert.equal(labels(['--dtb', swept])[`${B}arm-armv8`], '6');
+  });
+
+  test('R35+ board ids in /chosen/ids pick the module among the SKUs a shared kernel blob names', () => {
+    const withIds = edited(ORIN_NANO, 'orin-ids.dtb', ['-t', 's', '/chosen', 'ids', '3767-0005-300 3768-0000-300']);
+    assert.equal(labels(['--dtb', withIds])[`${T}module`], 'p3767-0005');
+  });
+
+  test('R32 board ids (property names under /chosen/plugin-manager/ids) do the same', () => {
+    const withIds = edited(XAVIER_NX, 'xavier-ids.dtb', ['-p', '-c', '/chosen/plugin-manager/ids'], ['-t', 's', '/chosen/plugin-manager/ids', '3668-0001-300', ''], [
+      '-t',
+      's',
+      '/chosen/plugin-manager/ids',
+      '3509-0000-300',
+      '',
+    ]);
+    assert.equal(labels(['--dtb', withIds])[`${T}module`], 'p3668-0001');
+  });
+
+  test('a host root with /etc/nv_tegra_release adds the L4T release, its major and the JetPack major it implies', () => {
+    const orin = hostRoot('orin-host', blob(ORIN_NANO), '# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023\n');
+    const got = labels(['--host-root', orin]);
+    assert.equal(got[`${T}l4t.release`], '35.4.1');
+    assert.equal(got[`${T}l4t.major`], '35');
+    assert.equal(got[`${T}jetpack.major`], '5');
+    assert.equal(got[`${T}gpu.compute.major`], '8');
+    const nano = hostRoot('nano-host', blob('tegra210-p3448-0000-p3449-0000-b00.dtb'), '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n');
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(labels(['--host-root', nano])).filter(([key]) => /\/(l4t\.release|l4t\.major|jetpack\.major)$/.test(key))),
+      { [`${T}jetpack.major`]: '4', [`${T}l4t.major`]: '32', [`${T}l4t.release`]: '32.7.1' },
+    );
+  });
+
+  test('no release file: no L4T facts, and -o wide says why; a garbled one is reported, not guessed at', () => {
+    const bare = hostRoot('bare-host', blob(ORIN_NANO));
+    assert.equal(labels(['--host-root', bare])[`${T}l4t.release`], undefined);
+    const wide = runCli(['labels', '--host-root', bare, '-o', 'wide']);
+    assert.match(wide.stdout, /l4t\.release: .*etc\/nv_tegra_release does not exist/);
+    const garbled = hostRoot('garbled-host', blob(ORIN_NANO), 'R35.4.1\n');
+    const result = runCli(['labels', '--host-root', garbled, '-o', 'wide']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /l4t\.release  /);
+    assert.match(result.stdout, /l4t\.release: .*the first line is not/);
+  });
+
+  test('--nvidia-gpu-present adds nvidia.com/gpu.present=true on every board, only while the GPU is enabled', () => {
+    for (const { file } of Object.values(BOARDS)) assert.equal(labels(['--dtb', blob(file), '--nvidia-gpu-present'])['nvidia.com/gpu.present'], 'true', file);
+    const off = edited(ORIN_NANO, 'orin-gpu-off.dtb', ['-t', 's', '/ga10b', 'status', 'disabled']);
+    const got = labels(['--dtb', off, '--nvidia-gpu-present']);
+    assert.equal(got['nvidia.com/gpu.present'], undefined);
+    assert.equal(got[`${B}nvidia-ga10b`], undefined, 'a disabled GPU gives no label either');
+    assert.equal(got[`${T}gpu.compute.major`], undefined);
+    assert.equal(labels(['--dtb', off, '--nvidia-gpu-present', '--include-disabled'])['nvidia.com/gpu.present'], undefined, 'present means enabled');
+  });
+});
+
+describe('labels -o wide: why is my GPU (not) labelled?', { skip: SKIP }, () => {
+  test('each label shows the nodes it came from; accelerators left out are listed with the flag that adds them', () => {
+    const { stdout, status, stderr } = runCli(['labels', '--dtb', blob('tegra194-p3668-all-p3509-0000.dtb'), '-o', 'wide']);
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, /^beta\.devicetree\.org\/nvidia-gv11b\s+1\s+\/gv11b$/m);
+    assert.match(stdout, /^tegra\.beta\.devicetree\.org\/gpu\.compute\.major\s+7\s+\/gv11b compatible "nvidia,gv11b"/m);
+    assert.match(stdout, /^beta\.devicetree\.org\/nvidia-carmel\s+8\s+\/cpus\/cpu@0 .* \/cpus\/cpu@7$/m);
+    assert.match(stdout, /^ {2}\/host1x\/nvdla0@15880000\s+no rule selects it\s+to label it: -n nvdla$/m);
+    assert.match(stdout, /^ {2}\/host1x\/pva0\s+no rule selects it\s+to label it: -n pva0$/m);
+    assert.match(stdout, /module: the tree names several modules \(p3668-0000, p3668-0001\)/);
+  });
+
+  test('a disabled GPU is listed with --include-disabled', () => {
+    const off = edited('tegra234-p3701-0000-p3737-0000.dtb', 'agx-gpu-off.dtb', ['-t', 's', '/ga10b', 'status', 'disabled']);
+    const { stdout, stderr } = runCli(['labels', '--dtb', off, '-o', 'wide']);
+    assert.match(stdout, /^ {2}\/ga10b\s+status "disabled"\s+to label it: --include-disabled$/m);
+    assert.match(stderr, /^warning: skipped \/ga10b: status is "disabled" \(use --include-disabled to label it\)$/m);
+  });
+});

@@ -1,0 +1,40 @@
+// The chip table is data (src/hardware/tegra.json): these tests check its shape, so a bad data change
+// fails here, and its content against NVIDIA's published figures, restated by hand.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import table from '../../src/hardware/tegra.json' with { type: 'json' };
+import { jetpackMajor, TEGRA_GPU_COMPATIBLES, tegraGpu, tegraSoc } from '../../src/hardware/tegra.ts';
+
+test('every GPU row is well formed', () => {
+  for (const [compatible, gpu] of Object.entries(table.gpus)) {
+    assert.match(compatible, /^nvidia,g[a-z]\d{2}[a-z]$/);
+    assert.equal(compatible, `nvidia,${gpu.chip}`, 'the chip name is the compatible\'s model part');
+    assert.match(gpu.family, /^[a-z]+$/);
+    assert.ok(Number.isInteger(gpu.compute.major) && Number.isInteger(gpu.compute.minor) && gpu.compute.major > 0 && gpu.compute.minor >= 0);
+  }
+  for (const [compatible, soc] of Object.entries(table.socs)) assert.equal(compatible, `nvidia,${soc}`);
+  for (const [l4t, jetpack] of Object.entries(table.jetpackByL4tMajor)) assert.ok(/^\d+$/.test(l4t) && Number.isInteger(jetpack));
+});
+
+test('NVIDIA CUDA GPUs list, Jetson rows: compute capability and architecture of each Tegra GPU', () => {
+  const expected: Record<string, [string, string]> = {
+    'nvidia,gk20a': ['kepler', '3.2'], // Jetson TK1
+    'nvidia,gm20b': ['maxwell', '5.3'], // Jetson Nano, TX1
+    'nvidia,gp10b': ['pascal', '6.2'], // Jetson TX2
+    'nvidia,gv11b': ['volta', '7.2'], // Jetson AGX Xavier, Xavier NX
+    'nvidia,ga10b': ['ampere', '8.7'], // Jetson AGX Orin, Orin NX, Orin Nano
+  };
+  assert.deepEqual(new Set(TEGRA_GPU_COMPATIBLES), new Set(Object.keys(expected)));
+  for (const [compatible, [family, compute]] of Object.entries(expected)) {
+    const gpu = tegraGpu(['nvidia,tegra-something', compatible]);
+    assert.equal(gpu?.family, family);
+    assert.equal(`${gpu?.compute.major}.${gpu?.compute.minor}`, compute);
+  }
+  assert.equal(tegraGpu(['arm,mali-t860']), undefined);
+});
+
+test('L4T major → JetPack major, as NVIDIA ships them', () => {
+  assert.deepEqual([32, 34, 35, 36, 38].map(jetpackMajor), [4, 5, 5, 6, 7]);
+  assert.equal(jetpackMajor(33), undefined);
+  assert.equal(tegraSoc(['nvidia,p3768-0000+p3767-0005', 'nvidia,tegra234', 'nvidia,tegra23x']), 'tegra234');
+});

@@ -1,0 +1,132 @@
+// Jetson facts: what users schedule Jetson work by and no other tool reports on Tegra (NVIDIA's GPU Feature
+// Discovery and device plugin see no PCI GPU there). Read from the devicetree through the chip table in
+// src/hardware/tegra.json, and from the host's L4T release file. Keys live under their own prefix
+// (tegra.beta.devicetree.org by default), apart from the compatible-derived <vendor>-<model> keys.
+import type { DtNode } from '../devicetree/tree.ts';
+import { jetpackMajor, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
+import type { L4tReleaseReading } from './l4t-release.ts';
+
+/** The key NVIDIA's device plugin and GPU Feature Discovery charts schedule on; opt-in (--nvidia-gpu-present). */
+export const NVIDIA_GPU_PRESENT = 'nvidia.com/gpu.present';
+
+export interface TegraFactOptions {
+  /** Prefix of the fact keys, e.g. tegra.beta.devicetree.org. */
+  readonly prefix: string;
+  /** Also set nvidia.com/gpu.present=true when the tree has an enabled Tegra GPU. */
+  readonly gpuPresent: boolean;
+}
+
+export interface FactSet {
+  readonly labels: Readonly<Record<string, string>>;
+  /** Key → where the value came from, one line each. */
+  readonly sources: Readonly<Record<string, readonly string[]>>;
+  /** Facts that could have been given but were not, and why (for `labels -o wide`). */
+  readonly notes: readonly string[];
+}
+
+/**
+ * `selected` are the nodes the label rules selected (disabled ones only with --include-disabled), so the GPU
+ * facts describe the GPU that the compatible labels name. `l4t` is undefined when no host root is read.
+ */
+export function tegraFacts(root: DtNode, selected: readonly DtNode[], l4t: L4tReleaseReading | undefined, options: TegraFactOptions): FactSet {
+  const labels: Record<string, string> = {};
+  const sources: Record<string, string[]> = {};
+  const notes: string[] = [];
+  const fact = (name: string, value: string | number, source: string) => {
+    const key = `${options.prefix}/${name}`;
+    labels[key] = String(value);
+    sources[key] = [source];
+  };
+  const rootCompatibles = root.property('compatible')?.asStringList() ?? [];
+
+  const soc = tegraSoc(rootCompatibles);
+  if (soc !== undefined) fact('soc', soc, `/ compatible "nvidia,${soc}"`);
+
+  const module = modulePartNumber(root, rootCompatibles);
+  if ('value' in module) fact('module', module.value, module.source);
+  else if (module.note !== undefined) notes.push(`module: ${module.note}`);
+
+  for (const node of selected) {
+    const compatibles = node.property('compatible')?.asStringList() ?? [];
+    const gpu = tegraGpu(compatibles);
+    if (gpu === undefined) continue;
+    const source = `${node.path} compatible "nvidia,${gpu.chip}" (src/hardware/tegra.json)`;
+    fact('gpu.chip', gpu.chip, source);
+    fact('gpu.family', gpu.family, source);
+    fact('gpu.compute.major', gpu.compute.major, source);
+    fact('gpu.compute.minor', gpu.compute.minor, source);
+    break; // a Tegra SoC has one GPU; a second match would be a malformed tree
+  }
+
+  if (root.property('nvidia,dtsfilename') !== undefined) fact('l4t.devicetree', 'true', '/ nvidia,dtsfilename (set by NVIDIA\'s L4T kernel build)');
+
+  if (l4t === undefined) {
+    if (soc !== undefined) notes.push('l4t.release: not read (the host root is read only with --host-root, the default)');
+  } else if ('release' in l4t) {
+    const { release } = l4t;
+    fact('l4t.release', release.release, release.path);
+    fact('l4t.major', release.major, release.path);
+    const jetpack = jetpackMajor(release.major);
+    if (jetpack !== undefined) fact('jetpack.major', jetpack, `derived: L4T R${release.major} ships in JetPack ${jetpack} (src/hardware/tegra.json)`);
+    else notes.push(`jetpack.major: L4T R${release.major} is not in the release table`);
+  } else if ('unusable' in l4t) {
+    notes.push(`l4t.release: ${l4t.unusable}`);
+  } else if (soc !== undefined) {
+    notes.push(`l4t.release: ${l4t.absent} does not exist (not a JetPack root filesystem, or not mounted)`);
+  }
+
+  if (options.gpuPresent) {
+    const gpuNode = [...root.walk()].find((node) => tegraGpu(node.property('compatible')?.asStringList() ?? []) !== undefined);
+    if (gpuNode?.enabled) {
+      labels[NVIDIA_GPU_PRESENT] = 'true';
+      sources[NVIDIA_GPU_PRESENT] = [`${gpuNode.path}: an enabled Tegra GPU (--nvidia-gpu-present)`];
+    } else {
+      notes.push(`${NVIDIA_GPU_PRESENT}: ${gpuNode === undefined ? 'no Tegra GPU in the tree' : `${gpuNode.path} is not enabled (status "${gpuNode.status ?? ''}")`}`);
+    }
+  }
+
+  const sortedLabels: Record<string, string> = {};
+  for (const key of Object.keys(labels).sort()) sortedLabels[key] = labels[key]!;
+  return { labels: sortedLabels, sources, notes };
+}
+
+/** pNNNN-NNNN: NVIDIA's part number (module or carrier board) and SKU, without the revision. */
+const PART_NUMBER = /^p(\d{4})-(\d{4})(?![0-9])/;
+/** A board id the bootloader records: NNNN-NNNN-<fab>, e.g. 3767-0005-300. */
+const BOARD_ID = /^(\d{4})-(\d{4})-/;
+
+type ModuleFinding = { value: string; source: string } | { note: string | undefined };
+
+/**
+ * The module's part number. NVIDIA's L4T root compatibles name `<carrier>+<module>` (e.g.
+ * "nvidia,p3768-0000+p3767-0005"); a kernel blob shared by several SKUs names each, and then the board
+ * ids the bootloader writes into the live tree (`/chosen/ids` "3767-0005-300 3768-0000-300" since L4T R35,
+ * property names of `/chosen/plugin-manager/ids` on R32) say which one this board is.
+ */
+function modulePartNumber(root: DtNode, rootCompatibles: readonly string[]): ModuleFinding {
+  const candidates = new Map<string, string>(); // part number → the compatible naming it
+  for (const compatible of rootCompatibles) {
+    if (!compatible.startsWith('nvidia,') || !compatible.includes('+')) continue;
+    const module = PART_NUMBER.exec(compatible.slice(compatible.lastIndexOf('+') + 1));
+    if (module !== null && !candidates.has(`p${module[1]}-${module[2]}`)) candidates.set(`p${module[1]}-${module[2]}`, compatible);
+  }
+  if (candidates.size === 0) return { note: undefined };
+  const families = new Set([...candidates.keys()].map((part) => part.slice(0, 5)));
+  for (const { id, source } of boardIds(root)) {
+    const match = BOARD_ID.exec(id);
+    if (match !== null && families.has(`p${match[1]}`)) return { value: `p${match[1]}-${match[2]}`, source: `${source} "${id}"` };
+  }
+  if (candidates.size === 1) {
+    const [value, compatible] = [...candidates][0]!;
+    return { value, source: `/ compatible "${compatible}"` };
+  }
+  return { note: `the tree names several modules (${[...candidates.keys()].join(', ')}) and no bootloader board id (/chosen/ids) says which this is` };
+}
+
+function boardIds(root: DtNode): Array<{ id: string; source: string }> {
+  const chosen = root.child('chosen');
+  const ids: Array<{ id: string; source: string }> = [];
+  for (const id of chosen?.property('ids')?.asString()?.split(/\s+/) ?? []) if (id !== '') ids.push({ id, source: '/chosen/ids' });
+  for (const property of chosen?.child('plugin-manager')?.child('ids')?.properties ?? []) ids.push({ id: property.name, source: '/chosen/plugin-manager/ids' });
+  return ids;
+}

@@ -1,0 +1,42 @@
+// What the project knows about NVIDIA Tegra chips lives in tegra.json, as data: adding a chip means adding
+// a row there. This module gives the rest of the code typed, checked access to it.
+import table from './tegra.json' with { type: 'json' };
+
+export interface TegraGpu {
+  /** The chip name NVIDIA's L4T trees also use as the GPU node's name: gm20b, gp10b, gv11b, ga10b. */
+  readonly chip: string;
+  /** GPU architecture, lower case, as NVIDIA's GPU Feature Discovery spells gpu.family: maxwell, pascal, ... */
+  readonly family: string;
+  /** CUDA compute capability. */
+  readonly compute: { readonly major: number; readonly minor: number };
+}
+
+const GPUS: ReadonlyMap<string, TegraGpu> = new Map(Object.entries(table.gpus));
+const SOCS: ReadonlyMap<string, string> = new Map(Object.entries(table.socs));
+const JETPACK: ReadonlyMap<number, number> = new Map(Object.entries(table.jetpackByL4tMajor).map(([l4t, jetpack]) => [Number(l4t), jetpack]));
+
+/** The compatibles that identify a Tegra GPU node, wherever it sits and whatever it is named. */
+export const TEGRA_GPU_COMPATIBLES: ReadonlySet<string> = new Set(GPUS.keys());
+
+/** The GPU a node's compatible list names, or undefined. */
+export function tegraGpu(compatibles: readonly string[]): TegraGpu | undefined {
+  for (const compatible of compatibles) {
+    const gpu = GPUS.get(compatible);
+    if (gpu !== undefined) return gpu;
+  }
+  return undefined;
+}
+
+/** The SoC a root compatible list names (tegra210, ...), or undefined. */
+export function tegraSoc(rootCompatibles: readonly string[]): string | undefined {
+  for (const compatible of rootCompatibles) {
+    const soc = SOCS.get(compatible);
+    if (soc !== undefined) return soc;
+  }
+  return undefined;
+}
+
+/** The JetPack major release an L4T major release ships in, or undefined for releases not in the table. */
+export function jetpackMajor(l4tMajor: number): number | undefined {
+  return JETPACK.get(l4tMajor);
+}
