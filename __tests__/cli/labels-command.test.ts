@@ -9,7 +9,7 @@ import { runCli } from '../helpers/run-cli.ts';
 import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 
 const NANO = 'examples/devicetree/jetson-nano.dtb';
-const NANO_LABELS = { ...JETSON_NANO_LABELS, 'beta.devicetree.org/pwm-fan': '1' };
+const NANO_LABELS = Object.fromEntries(Object.entries({ ...JETSON_NANO_LABELS, 'beta.devicetree.org/pwm-fan': '1' }).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 function ok(args: string[]) {
   const result = runCli(args);
@@ -46,9 +46,13 @@ describe('labels: the dry run', () => {
     assert.equal(labels['beta.devicetree.org/nvidia-gm20b'], '1');
   });
 
-  test('--prefix changes the key prefix', () => {
+  test('--prefix changes the key prefix, and the facts\' prefix with it unless --tegra-prefix says otherwise', () => {
     const labels = JSON.parse(ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '-o', 'json']).stdout) as Record<string, string>;
-    assert.ok(Object.keys(labels).every((k) => k.startsWith('dt.example.com/')));
+    assert.deepEqual(new Set(Object.keys(labels).map((k) => k.split('/')[0])), new Set(['dt.example.com', 'tegra.dt.example.com']));
+    const own = JSON.parse(ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '--tegra-prefix', 'jetson.example.com', '-o', 'json']).stdout) as Record<string, string>;
+    assert.equal(own['jetson.example.com/gpu.compute.major'], '5');
+    const none = JSON.parse(ok(['labels', '--dtb', NANO, '--no-tegra-facts', '-o', 'json']).stdout) as Record<string, string>;
+    assert.deepEqual(none, Object.fromEntries(Object.entries(NANO_LABELS).filter(([k]) => k.startsWith('beta.') && !k.endsWith('/pwm-fan'))));
   });
 
   test('disabled nodes are reported on stderr, and labelled with --include-disabled', () => {

@@ -78,7 +78,7 @@ describe('run: end to end against the fake API server, driven by kubectl', { ski
 
     await eventually(async () => (await labeller.http('/readyz')).status === 200, 'readiness', CONVERGE_MS);
     assert.equal((await labeller.http('/healthz')).status, 200);
-    assert.equal(await labeller.metric('dt_node_labeller_labels'), 6);
+    assert.equal(await labeller.metric('dt_node_labeller_labels'), Object.keys(NANO).length);
     assert.equal(await labeller.metric('dt_node_labeller_reconciles_total{result="applied"}'), 1);
     assert.equal(await labeller.metric('dt_node_labeller_devicetree_error'), 0);
     const { body } = await labeller.http('/metrics');
