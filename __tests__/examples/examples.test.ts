@@ -1,20 +1,24 @@
 // Every manifest in examples/ must be valid Kubernetes, and every devicetree label it selects on must be one
-// the labeller really produces: the built CLI's `labels -o json` is run on the fixture blobs and on the
-// real kernel blobs (DTB_CORPUS_DIR), and each workload's required node affinity is evaluated against the
-// resulting label sets, so "this lands on a Jetson Nano" is checked, not assumed.
+// the labeller really produces: the built CLI's `labels -o json`, with the label flags of the chart's
+// default DaemonSet, is run on the stock L4T blobs (JETSON_L4T_DIR, each in a host root with its release's
+// /etc/nv_tegra_release), on real kernel blobs (DTB_CORPUS_DIR) and on fixtures, and each workload's
+// required node affinity is evaluated against the resulting label sets, so "this lands on a Jetson Nano"
+// is checked, not assumed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { discover } from '../../src/discover.ts';
-import { corpus, corpusPath, fixture } from '../helpers/corpus.ts';
-import { buildBlob } from '../helpers/fdt-builder.ts';
+import { corpus, corpusPath, fixture, jetsonL4t } from '../helpers/corpus.ts';
+import { renderChart } from '../helpers/helm.ts';
 import { validate } from '../helpers/k8s-schema.ts';
 import { REPO, runCli } from '../helpers/run-cli.ts';
 
 const PREFIX = 'beta.devicetree.org/';
+/** Keys the labeller writes: compatible-derived, Jetson facts, and the opt-in NVIDIA key. */
+const isLabellerKey = (key: string) => key.startsWith(PREFIX) || key.startsWith(`tegra.${PREFIX}`) || key === 'nvidia.com/gpu.present';
 const EXAMPLES = join(REPO, 'examples');
 
 // ---- the manifests ---------------------------------------------------------------------------------
@@ -57,8 +61,8 @@ function devicetreeKeys(value: unknown, found = new Set<string>()): Set<string> 
   if (Array.isArray(value)) for (const item of value) devicetreeKeys(item, found);
   else if (typeof value === 'object' && value !== null) {
     for (const [key, item] of Object.entries(value)) {
-      if (key.startsWith(PREFIX)) found.add(key);
-      if (key === 'key' && typeof item === 'string' && item.startsWith(PREFIX)) found.add(item);
+      if (isLabellerKey(key)) found.add(key);
+      if (key === 'key' && typeof item === 'string' && isLabellerKey(item)) found.add(item);
       devicetreeKeys(item, found);
     }
   }
@@ -101,30 +105,33 @@ function schedulable(spec: PodSpec, labels: Labels): boolean {
   return selectorOk && (terms === undefined || terms.some((term) => termMatches(term, labels)));
 }
 
-// ---- the boards: fixture blobs, a synthetic TX2, and the real kernel blobs -----------------------------
+// ---- the boards: real L4T and kernel blobs, labelled as the chart's DaemonSet labels them ----------------
 
 const real = corpus();
 const CORPUS_SKIP = 'skip' in real ? real.skip : false;
-/** Named boards in the corpus used below (mainline kernel naming). */
+const l4t = jetsonL4t();
+const L4T_SKIP = 'skip' in l4t ? l4t.skip : false;
+/** Named boards in the corpus used below (mainline kernel naming: a distribution kernel, no JetPack). */
 const CORPUS_BOARDS = ['nvidia/tegra210-p3450-0000.dtb', 'nvidia/tegra210-p2371-2180.dtb', 'nvidia/tegra132-norrin.dtb', 'broadcom/bcm2711-rpi-4-b.dtb'];
-const FIXTURE_BOARDS = ['jetson-nano-l4t', 'jetson-xavier-nx', 'jetson-orin', 'raspberry-pi-4', 'disabled-gpu', 'memreserve', 'odd-compatibles'];
+const FIXTURE_BOARDS = ['raspberry-pi-4', 'disabled-gpu', 'memreserve', 'odd-compatibles'];
+
+const R32 = '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n';
+const R35 = '# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023\n';
+const R36 = '# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 01:49:37 UTC 2025\n';
 /**
- * No fixture or corpus blob has a Tegra X2 (Debian's 6.1 kernel ships no tegra186 blobs), so one is built
- * here from the mainline tegra186 description: root "nvidia,p2771-0000", "nvidia,tegra186", two Denver and
- * four Cortex-A57 cpus, and the Pascal GPU at /gpu@17000000, "nvidia,gp10b".
+ * Stock JetPack boards: each real L4T kernel blob booted with the root filesystem of its own release. The
+ * one board that is modelled rather than real is an AGX Orin on JetPack 6: no R36 blob is available, so it
+ * is the R35.4 AGX Orin tree (whose GPU, SoC and module facts JetPack 6 keeps) with an R36.4.3 release file.
  */
-function jetsonTx2(): Buffer {
-  const cpu = (n: number, compatible: string) => ({ name: `cpu@${n}`, props: { compatible, device_type: 'cpu', reg: [n] } });
-  return buildBlob({
-    name: '',
-    props: { compatible: ['nvidia,p2771-0000', 'nvidia,tegra186'], model: 'NVIDIA Jetson TX2 Developer Kit', '#address-cells': [2], '#size-cells': [2] },
-    children: [
-      { name: 'cpus', props: { '#address-cells': [1], '#size-cells': [0] }, children: [cpu(0, 'nvidia,tegra186-denver'), cpu(1, 'nvidia,tegra186-denver'), ...[2, 3, 4, 5].map((n) => cpu(n, 'arm,cortex-a57'))] },
-      { name: 'gpu@17000000', props: { compatible: 'nvidia,gp10b', reg: [0, 0x17000000, 0, 0x1000000], status: 'okay' } },
-    ],
-  });
-}
-const TX2 = 'jetson-tx2 (synthetic)';
+const L4T_BOARDS: Record<string, { file: string; release: string }> = {
+  'Jetson Nano (R32.7.1)': { file: 'tegra210-p3448-0000-p3449-0000-b00.dtb', release: R32 },
+  'Jetson TX2 NX (R32.7.1)': { file: 'tegra186-p3636-0001-p3509-0000-a01.dtb', release: R32 },
+  'Jetson TX2 (R32.7.1)': { file: 'tegra186-quill-p3310-1000-c03-00-base.dtb', release: R32 },
+  'Jetson Xavier NX (R32.7.1)': { file: 'tegra194-p3668-all-p3509-0000.dtb', release: R32 },
+  'Jetson Orin Nano (R35.4.1)': { file: 'tegra234-p3767-0003-p3768-0000-a0.dtb', release: R35 },
+  'Jetson AGX Orin (R35.4.1)': { file: 'tegra234-p3701-0000-p3737-0000.dtb', release: R35 },
+  'Jetson AGX Orin (R36.4.3, modelled)': { file: 'tegra234-p3701-0000-p3737-0000.dtb', release: R36 },
+};
 
 /** A corpus file by its path below the kernel-version folder (e.g. nvidia/x.dtb), wherever that is. */
 function corpusFile(name: string): string {
@@ -134,22 +141,38 @@ function corpusFile(name: string): string {
   return found;
 }
 
+/** The label flags of the chart's DaemonSet with default values (the flags `labels` shares with `run`). */
+function chartLabelFlags(): string[] {
+  const daemonSet = renderChart().find(({ object }) => object.kind === 'DaemonSet')!.object as { spec: { template: { spec: { containers: { name: string; args: string[] }[] } } } };
+  const args = daemonSet.spec.template.spec.containers.find((c) => c.name === 'labeller')!.args;
+  return args.filter((arg) => /^--(prefix|nodes|include-disabled|tegra-prefix|no-tegra-facts|nvidia-gpu-present)(=|$)/.test(arg));
+}
+
 /** Board name → labels, from the built CLI. Filled in `before`. */
 const boards = new Map<string, Labels>();
 let scratch = '';
 
-function cliLabels(dtb: string): Labels {
-  const result = runCli(['labels', '-o', 'json', '--dtb', dtb]);
-  assert.equal(result.status, 0, `labels --dtb ${dtb}: ${result.stderr}`);
+function cliLabels(source: string[], flags: readonly string[]): Labels {
+  const result = runCli(['labels', '-o', 'json', ...source, ...flags]);
+  assert.equal(result.status, 0, `labels ${source.join(' ')}: ${result.stderr}`);
   return JSON.parse(result.stdout) as Labels;
 }
 
 before(() => {
   scratch = mkdtempSync(join(tmpdir(), 'examples-'));
-  for (const name of FIXTURE_BOARDS) boards.set(name, cliLabels(fixture(`${name}.dtb`)));
-  writeFileSync(join(scratch, 'jetson-tx2.dtb'), jetsonTx2());
-  boards.set(TX2, cliLabels(join(scratch, 'jetson-tx2.dtb')));
-  if (!('skip' in real)) for (const name of CORPUS_BOARDS) boards.set(name, cliLabels(corpusPath(real, corpusFile(name))));
+  const flags = chartLabelFlags();
+  for (const name of FIXTURE_BOARDS) boards.set(name, cliLabels(['--dtb', fixture(`${name}.dtb`)], flags));
+  if (!('skip' in real)) for (const name of CORPUS_BOARDS) boards.set(name, cliLabels(['--dtb', corpusPath(real, corpusFile(name))], flags));
+  if (!('skip' in l4t)) {
+    for (const [name, { file, release }] of Object.entries(L4T_BOARDS)) {
+      const root = join(scratch, name.replace(/\W+/g, '-'));
+      mkdirSync(join(root, 'sys/firmware'), { recursive: true });
+      mkdirSync(join(root, 'etc'));
+      copyFileSync(join(l4t.dir, file), join(root, 'sys/firmware/fdt'));
+      writeFileSync(join(root, 'etc/nv_tegra_release'), release);
+      boards.set(name, cliLabels(['--host-root', root], flags));
+    }
+  }
 });
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -179,35 +202,42 @@ describe('examples/: devicetree keys', () => {
     test(`${file}: ${id} selects only on keys some blob produces (${keys.length} keys)`, (t) => {
       const produced = new Set([...boards.values()].flatMap((labels) => Object.keys(labels)));
       const missing = keys.filter((key) => !produced.has(key));
-      if (missing.length > 0 && CORPUS_SKIP) {
-        t.skip(`${missing.join(', ')} not produced by any fixture; checking them needs the real-blob corpus: ${CORPUS_SKIP}`);
+      if (missing.length > 0 && (CORPUS_SKIP || L4T_SKIP)) {
+        t.skip(`${missing.join(', ')} not produced by any fixture; checking them needs the real blobs: ${CORPUS_SKIP || L4T_SKIP}`);
         return;
       }
       assert.deepEqual(missing, [], 'keys no fixture or corpus blob produces');
     });
   }
 
-  test('every Tegra GPU key is produced by the board that has that GPU', () => {
-    assert.equal(boards.get('jetson-nano-l4t')?.[`${PREFIX}nvidia-gm20b`], '1');
-    assert.equal(boards.get(TX2)?.[`${PREFIX}nvidia-gp10b`], '1');
-    assert.equal(boards.get('jetson-xavier-nx')?.[`${PREFIX}nvidia-gv11b`], '1');
-    assert.equal(boards.get('jetson-orin')?.[`${PREFIX}nvidia-ga10b`], '1');
+  test('every Tegra GPU key is produced by the stock L4T board that has that GPU', { skip: L4T_SKIP }, () => {
+    assert.equal(boards.get('Jetson Nano (R32.7.1)')?.[`${PREFIX}nvidia-gm20b`], '1');
+    assert.equal(boards.get('Jetson TX2 NX (R32.7.1)')?.[`${PREFIX}nvidia-gp10b`], '1');
+    assert.equal(boards.get('Jetson TX2 (R32.7.1)')?.[`${PREFIX}nvidia-gp10b`], '1');
+    assert.equal(boards.get('Jetson Xavier NX (R32.7.1)')?.[`${PREFIX}nvidia-gv11b`], '1');
+    assert.equal(boards.get('Jetson Orin Nano (R35.4.1)')?.[`${PREFIX}nvidia-ga10b`], '1');
+    assert.equal(boards.get('Jetson AGX Orin (R35.4.1)')?.[`${PREFIX}nvidia-ga10b`], '1');
   });
 });
 
 /**
- * Where each workload may run, among the boards above. Corpus boards are dropped from the expectation when
- * the corpus is absent.
+ * Where each workload may run, among the boards above; the examples' README table says the same. Boards of
+ * a corpus that is absent are dropped from the expectation.
  */
-const NANOS = ['jetson-nano-l4t', 'nvidia/tegra210-p3450-0000.dtb'];
-const TEGRA_GPUS = [...NANOS, TX2, 'jetson-xavier-nx', 'jetson-orin'];
+const NANOS = ['Jetson Nano (R32.7.1)', 'nvidia/tegra210-p3450-0000.dtb'];
+const JETPACK_4 = ['Jetson Nano (R32.7.1)', 'Jetson TX2 NX (R32.7.1)', 'Jetson TX2 (R32.7.1)', 'Jetson Xavier NX (R32.7.1)'];
+const JETPACK = [...JETPACK_4, 'Jetson Orin Nano (R35.4.1)', 'Jetson AGX Orin (R35.4.1)', 'Jetson AGX Orin (R36.4.3, modelled)'];
 const EXPECTED_PLACEMENT: Record<string, string[]> = {
   'Pod/on-a-jetson-nano': NANOS,
   'Deployment/jetson-nano-echo': NANOS,
-  'Deployment/any-tegra-gpu': TEGRA_GPUS,
-  'DaemonSet/nvidia-device-plugin': TEGRA_GPUS,
-  'Job/pytorch-mnist': [...NANOS, TX2, 'jetson-xavier-nx'],
-  'DaemonSet/triton': ['jetson-orin'],
+  // every enabled Tegra GPU of the four families, JetPack or mainline (the Nano on a distribution kernel)
+  'Deployment/any-tegra-gpu': [...JETPACK, 'nvidia/tegra210-p3450-0000.dtb'],
+  // a Tegra GPU and JetPack's container toolkit
+  'DaemonSet/nvidia-device-plugin': JETPACK,
+  // l4t-pytorch r32.7.1: L4T R32 only
+  'Job/pytorch-mnist': JETPACK_4,
+  // tritonserver -igpu: L4T R36 only
+  'DaemonSet/triton': ['Jetson AGX Orin (R36.4.3, modelled)'],
 };
 
 describe('examples/: where the workloads land', () => {
@@ -234,24 +264,24 @@ describe('examples/: where the workloads land', () => {
       for (const term of terms) {
         const hit = [...boards.values()].some((labels) => termMatches(term, labels));
         const keys = (term.matchExpressions ?? []).map((e) => e.key).join(' & ');
-        if (!hit && CORPUS_SKIP) t.diagnostic(`${id}: term ${keys} matches no fixture; the corpus would be needed (${CORPUS_SKIP})`);
+        if (!hit && (CORPUS_SKIP || L4T_SKIP)) t.diagnostic(`${id}: term ${keys} matches no fixture; the real blobs would be needed (${CORPUS_SKIP || L4T_SKIP})`);
         else assert.ok(hit, `${id}: term ${keys} matches no board`);
       }
     }
   });
 
-  test('the Jetson Nano pin: one term per kernel flavour, each matching only Jetson Nanos', { skip: CORPUS_SKIP }, () => {
+  test('the Jetson Nano pin: one term per kernel flavour, each matching only Jetson Nanos', { skip: CORPUS_SKIP || L4T_SKIP }, () => {
     const pod = manifests.find((m) => m.id === 'Pod/on-a-jetson-nano')!;
     const terms = podSpec(pod.object)!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
     const matchedBy = terms.map((term) => [...boards].filter(([, labels]) => termMatches(term, labels)).map(([name]) => name));
-    assert.deepEqual(matchedBy, [['jetson-nano-l4t'], ['nvidia/tegra210-p3450-0000.dtb']], 'L4T key, then mainline key');
+    assert.deepEqual(matchedBy, [['Jetson Nano (R32.7.1)'], ['nvidia/tegra210-p3450-0000.dtb']], 'L4T key, then mainline key');
   });
 
   test('across all real kernel blobs, the Nano-pinned workloads match only the Jetson Nano', { skip: CORPUS_SKIP }, () => {
     if ('skip' in real) return;
     // The whole corpus through the same pipeline the CLI uses (one process instead of 576).
     const all = real.files.map((name) => {
-      const { labels } = discover({ location: { dtb: corpusPath(real, name) }, nodeNames: [], prefix: PREFIX.slice(0, -1), includeDisabled: false });
+      const { labels } = discover({ location: { dtb: corpusPath(real, name) }, nodeNames: [], prefix: PREFIX.slice(0, -1), includeDisabled: false, tegra: { prefix: `tegra.${PREFIX.slice(0, -1)}`, gpuPresent: false } });
       return [name, labels] as const;
     });
     for (const id of ['Pod/on-a-jetson-nano', 'Deployment/jetson-nano-echo']) {
