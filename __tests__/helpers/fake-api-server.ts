@@ -3,16 +3,21 @@
 // fault injection and traffic accounting. A test helper; nothing here ships.
 //
 // Implemented as on a real server: one global resourceVersion stamped on every write; no-op writes are
-// not writes; PUT and PATCH with a stale resourceVersion are 409 Conflict; invalid labels/annotations are
-// 422 Invalid with apimachinery's messages; watches replay from a bounded history and report 410 Expired as
-// an ERROR event; list paging; server-side Tables for kubectl; legacy discovery. Not implemented:
-// server-side apply (415), subresources (404), managedFields, list-merging strategic patches, YAML bodies.
+// not writes; PUT and PATCH with a stale resourceVersion are 409 Conflict; names, labels and annotations
+// checked by the fake's own copy of apimachinery's validation, 422 Invalid with its messages; Events judged
+// by events.go's rules (an Event about a Node lives in "default"); watches replay from a bounded history
+// and report 410 Expired as an ERROR event; list paging; Accept negotiation with metadata-only answers
+// (as=PartialObjectMetadata / PartialObjectMetadataList) and server-side Tables for kubectl, 406 for the
+// rest; legacy discovery. Not implemented: server-side apply (415), subresources (404), managedFields,
+// list-merging strategic patches, YAML and protobuf bodies (a request that accepts only those gets 406),
+// Tables in watch streams.
 //
 // Authentication: any bearer token is accepted, and by default so is none, because kubectl never sends
 // credentials to a plain-HTTP server (see `requireToken`). RBAC is all-allowed unless `forbid` says not.
 //
 // Modules: fake-api/store (objects, revisions, history), watch, handlers (REST verbs), patch, validation,
-// selectors, discovery, tables, events (the two event APIs), faults, status (Status bodies), http.
+// selectors, discovery, negotiation (Accept, as=), tables, events (the two event APIs and their validation),
+// faults, status (Status bodies), http (bodies, and the per-request accounting: bytes, Accept, kind answered).
 
 import { writeFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
@@ -24,6 +29,7 @@ import { type FailureSpec, Faults, type ForbidRule, type RequestMatch, verbOf } 
 import {
   type Reply,
   type ResourceRequest,
+  createErrors,
   createObject,
   deleteCollection,
   deleteObject,
@@ -31,14 +37,15 @@ import {
   listObjects,
   patchObject,
   replaceObject,
+  updateErrors,
 } from './fake-api/handlers.ts';
 import { Accounting, CountingWriter, type RequestRecord, readBody } from './fake-api/http.ts';
 import type { KubeObject } from './fake-api/json.ts';
+import { acceptsPlainStatus, negotiateOutput } from './fake-api/negotiation.ts';
 import { NODES } from './fake-api/resources.ts';
 import { type ResourceRoute, parseResourcePath } from './fake-api/routes.ts';
-import { ApiError, internalError, methodNotAllowed, pathNotFound, serviceUnavailable, unauthorized } from './fake-api/status.ts';
+import { ApiError, type FieldError, internalError, methodNotAllowed, pathNotFound, serviceUnavailable, unauthorized } from './fake-api/status.ts';
 import { Store } from './fake-api/store.ts';
-import { validateMetadata } from './fake-api/validation.ts';
 import { type WatchStream, startWatch } from './fake-api/watch.ts';
 
 export type { FailureSpec, ForbidRule, RequestMatch, Verb } from './fake-api/faults.ts';
@@ -173,7 +180,7 @@ export class FakeApiServer {
   addNode(name: string, options: NodeOptions = {}): KubeObject {
     if (this.store.get(NODES.storage, name) !== undefined) throw new Error(`fake API: node ${name} already exists`);
     const node = nodeObject(name, options);
-    this.#assertValid(node);
+    this.#assertValid(node, createErrors(NODES, node));
     return this.store.create(NODES.storage, name, node);
   }
 
@@ -198,7 +205,7 @@ export class FakeApiServer {
     if (node === undefined) throw new Error(`fake API: no node ${name}`);
     const next = mutate(node) ?? node;
     next.metadata.name = name;
-    this.#assertValid(next);
+    this.#assertValid(next, updateErrors(NODES, next, node));
     return this.store.update(NODES.storage, name, next);
   }
 
@@ -216,8 +223,7 @@ export class FakeApiServer {
     return this.store.list('nodefeatures', namespace);
   }
 
-  #assertValid(node: KubeObject): void {
-    const errors = validateMetadata(node, { checkName: true });
+  #assertValid(node: KubeObject, errors: readonly FieldError[]): void {
     if (errors.length > 0) throw new Error(`fake API: a real server would refuse node ${node.metadata.name}: ${JSON.stringify(errors)}`);
   }
 
@@ -320,7 +326,8 @@ export class FakeApiServer {
         writer.end();
         return;
       }
-      writer.error(error instanceof ApiError ? error : internalError(error instanceof Error ? error.message : String(error)));
+      const apiError = error instanceof ApiError ? error : internalError(error instanceof Error ? error.message : String(error));
+      writer.error(apiError, { raw: !acceptsPlainStatus(request.headers.accept) });
     }
   }
 
@@ -358,8 +365,10 @@ export class FakeApiServer {
     const watch = method === 'GET' && route.name === undefined && (route.watchPath || isTrue(query.get('watch')));
     const denial = this.#faults.denial(verbOf(method, route, watch), route, this.#user);
     if (denial !== undefined) throw denial;
+    // Every resource handler negotiates the response's form first (a 406 comes before a 404 or a 422).
+    const output = negotiateOutput(request.headers.accept, route.def);
     if (watch) {
-      startWatch({ store: this.store, def: route.def, namespace: route.namespace, query, writer }, this.#watches);
+      startWatch({ store: this.store, def: route.def, namespace: route.namespace, query, writer, convert: output.convert }, this.#watches);
       return;
     }
     const resourceRequest: ResourceRequest = {
@@ -368,22 +377,28 @@ export class FakeApiServer {
       namespace: route.namespace,
       name: route.name,
       query,
-      accept: request.headers.accept,
+      output,
       contentType: request.headers['content-type'],
       body,
     };
     const reply = dispatch(method, resourceRequest);
-    writer.json(reply.status, reply.body, {}, reply.contentType);
+    writer.json(reply.status, reply.body);
   }
 }
 
+/**
+ * The verb's handler. For a namespaced kind, the path without a namespace only lists and watches (the
+ * apiserver's installer, api_installer.go registerResourceHandlers, registers nothing else "across
+ * namespace"), so POST and DELETE there find no route.
+ */
 function dispatch(method: string, request: ResourceRequest): Reply {
   const one = request.name !== undefined;
+  const acrossNamespaces = request.def.namespaced && request.namespace === undefined;
   switch (method) {
     case 'GET':
       return one ? getObject(request) : listObjects(request);
     case 'POST':
-      if (one) throw methodNotAllowed();
+      if (one || acrossNamespaces) throw methodNotAllowed();
       return createObject(request);
     case 'PUT':
       if (!one) throw methodNotAllowed();
@@ -392,6 +407,7 @@ function dispatch(method: string, request: ResourceRequest): Reply {
       if (!one) throw methodNotAllowed();
       return patchObject(request);
     case 'DELETE':
+      if (acrossNamespaces) throw methodNotAllowed();
       return one ? deleteObject(request) : deleteCollection(request);
     default:
       throw methodNotAllowed();

@@ -5,13 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { mediaType } from './http.ts';
 import { type JsonObject, type JsonValue, type KubeObject, isJsonObject, jsonEqual, parseJson } from './json.ts';
+import { type Output, asPartialObjectMetadata, asPartialObjectMetadataList } from './negotiation.ts';
 import { APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts';
 import { type ResourceDef, apiVersionOf, groupResource } from './resources.ts';
 import { selectionFromQuery } from './selectors.ts';
-import { alreadyExists, badRequest, conflict, invalid, notFound, success, unknownError, unsupportedMediaType } from './status.ts';
+import { type FieldError, alreadyExists, badRequest, conflict, invalid, notFound, success, unknownError, unsupportedMediaType } from './status.ts';
 import { type Store, objectKey } from './store.ts';
-import { TABLE_CONTENT_TYPE, toTable, wantsTable } from './tables.ts';
-import { asKubeObject, validateMetadata } from './validation.ts';
+import { tableIncludeObject, toTable } from './tables.ts';
+import { asKubeObject, objectMetaCreateErrors, objectMetaUpdateErrors, pathSegmentName } from './validation.ts';
 
 export interface ResourceRequest {
   store: Store;
@@ -19,7 +20,8 @@ export interface ResourceRequest {
   namespace: string | undefined;
   name: string | undefined;
   query: URLSearchParams;
-  accept: string | undefined;
+  /** What the Accept header negotiated (negotiation.ts), before anything else was done. */
+  output: Output;
   contentType: string | undefined;
   body: string;
 }
@@ -27,7 +29,6 @@ export interface ResourceRequest {
 export interface Reply {
   status: number;
   body: unknown;
-  contentType?: string;
 }
 
 // ---- Reading ----
@@ -48,14 +49,32 @@ function requireExisting(request: ResourceRequest): KubeObject {
   return existing;
 }
 
-function tableReply(request: ResourceRequest, objects: KubeObject[], listMetadata: JsonObject): Reply {
-  return { status: 200, body: toTable(request.def, objects, listMetadata, request.query.get('includeObject')), contentType: TABLE_CONTENT_TYPE };
+/**
+ * One served object in the form the request negotiated (handlers/response.go transformResponseObject): as
+ * it is, a Table of one row, or its PartialObjectMetadata.
+ */
+function renderOne(request: ResourceRequest, object: KubeObject): JsonObject {
+  const convert = request.output.convert;
+  if (convert === undefined) return object;
+  if (convert.kind === 'Table') {
+    return toTable(request.def, [object], { resourceVersion: object.metadata.resourceVersion ?? '' }, tableIncludeObject(request.query), convert.version);
+  }
+  return asPartialObjectMetadata(request.def, object, convert);
+}
+
+/** A list of served objects in the form the request negotiated: `<Kind>List`, Table or PartialObjectMetadataList. */
+function renderList(request: ResourceRequest, objects: KubeObject[], metadata: JsonObject): JsonObject {
+  const { def } = request;
+  const convert = request.output.convert;
+  if (convert?.kind === 'Table') return toTable(def, objects, metadata, tableIncludeObject(request.query), convert.version);
+  if (convert !== undefined) return asPartialObjectMetadataList(def, objects, metadata, convert);
+  // Lists of built-in kinds leave kind and apiVersion off their items; lists of custom resources keep them.
+  const items = def.builtIn ? objects.map(({ apiVersion: _a, kind: _k, ...rest }) => rest) : objects;
+  return { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata, items };
 }
 
 export function getObject(request: ResourceRequest): Reply {
-  const object = served(request.def, requireExisting(request));
-  if (wantsTable(request.accept)) return tableReply(request, [object], { resourceVersion: object.metadata.resourceVersion ?? '' });
-  return { status: 200, body: object };
+  return { status: 200, body: renderOne(request, served(request.def, requireExisting(request))) };
 }
 
 interface ContinueToken {
@@ -99,11 +118,7 @@ export function listObjects(request: ResourceRequest): Reply {
     // The real server counts the rest only when no selector makes counting expensive.
     if (!query.get('labelSelector') && !query.get('fieldSelector')) metadata.remainingItemCount = selected.length - page.length;
   }
-  const objects = page.map((object) => served(def, object));
-  if (wantsTable(request.accept)) return tableReply(request, objects, metadata);
-  // Lists of built-in kinds leave kind and apiVersion off their items; lists of custom resources keep them.
-  const items = def.builtIn ? objects.map(({ apiVersion: _a, kind: _k, ...rest }) => rest) : objects;
-  return { status: 200, body: { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata, items } };
+  return { status: 200, body: renderList(request, page.map((object) => served(def, object)), metadata) };
 }
 
 // ---- Decoding and checking what a client sends ----
@@ -156,10 +171,23 @@ function decodeObject(request: ResourceRequest): KubeObject {
   return object;
 }
 
-function throwIfInvalid(def: ResourceDef, object: KubeObject, checkName: boolean, stored: KubeObject): void {
-  const errors = validateMetadata(object, { checkName });
-  if (checkName) errors.push(...def.validateCreate(stored));
-  if (errors.length > 0) throw invalid({ group: def.group, kind: def.kind }, object.metadata.name, errors);
+function throwIfAny(def: ResourceDef, name: string, errors: readonly FieldError[]): void {
+  if (errors.length > 0) throw invalid(def.invalidKind, name, errors);
+}
+
+/**
+ * rest.BeforeCreate (k8s.io/apiserver/pkg/registry/rest/create.go): the kind's own validation
+ * (strategy.Validate) and, only when that passes, ValidateObjectMetaAccessor with the path-segment name rule
+ * every resource gets. Both on the stored (internal) form.
+ */
+export function createErrors(def: ResourceDef, stored: KubeObject): FieldError[] {
+  const own = def.validateCreate(stored);
+  return own.length > 0 ? own : objectMetaCreateErrors(stored.metadata, def.namespaced, pathSegmentName);
+}
+
+/** rest.BeforeUpdate: the common metadata checks, then the kind's own (strategy.ValidateUpdate). */
+export function updateErrors(def: ResourceDef, stored: KubeObject, old: KubeObject): FieldError[] {
+  return [...objectMetaUpdateErrors(stored.metadata), ...def.validateUpdate(stored, old)];
 }
 
 /** A write carrying a resourceVersion is conditional on it: the optimistic lock every controller relies on. */
@@ -177,10 +205,14 @@ const isDryRun = (request: ResourceRequest) => request.query.getAll('dryRun').in
 
 // ---- Writing ----
 
-/** generateName plus five characters from the same alphabet the server uses. */
+/**
+ * names.SimpleNameGenerator (k8s.io/apiserver/pkg/storage/names/generate.go): generateName cut to 58 bytes,
+ * plus five characters from utilrand's alphabet.
+ */
 function generatedName(prefix: string): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  return prefix + [...randomBytes(5)].map((byte) => alphabet[byte % alphabet.length]).join('');
+  const base = Buffer.from(prefix, 'utf8').subarray(0, 58).toString('utf8');
+  return base + [...randomBytes(5)].map((byte) => alphabet[byte % alphabet.length]).join('');
 }
 
 export function createObject(request: ResourceRequest): Reply {
@@ -189,14 +221,14 @@ export function createObject(request: ResourceRequest): Reply {
   const { metadata } = object;
   if (metadata.name === '' && metadata.generateName) metadata.name = generatedName(metadata.generateName);
   const stored = def.toStorage(object);
-  throwIfInvalid(def, object, true, stored);
+  throwIfAny(def, metadata.name, createErrors(def, stored));
   if (metadata.resourceVersion) throw unknownError('resourceVersion should not be set on objects to be created');
   const key = keyOf(request, metadata.name);
   if (store.get(def.storage, key) !== undefined) throw alreadyExists(groupResource(def), metadata.name);
   if (def.tracksGeneration) stored.metadata.generation = 1;
   else delete stored.metadata.generation;
-  if (isDryRun(request)) return { status: 201, body: served(def, stored) };
-  return { status: 201, body: served(def, store.create(def.storage, key, stored)) };
+  if (isDryRun(request)) return { status: 201, body: renderOne(request, served(def, stored)) };
+  return { status: 201, body: renderOne(request, served(def, store.create(def.storage, key, stored))) };
 }
 
 /** Everything outside metadata (and status, when it has its own subresource): what generation counts. */
@@ -225,9 +257,11 @@ function commitUpdate(request: ResourceRequest, existing: KubeObject, next: Kube
   } else {
     delete stored.metadata.generation;
   }
-  throwIfInvalid(def, next, false, stored);
-  if (isDryRun(request)) return { status: 200, body: served(def, { ...stored, metadata: { ...stored.metadata, resourceVersion: existing.metadata.resourceVersion ?? '' } }) };
-  return { status: 200, body: served(def, store.update(def.storage, keyOf(request, existing.metadata.name), stored)) };
+  throwIfAny(def, next.metadata.name, updateErrors(def, stored, existing));
+  if (isDryRun(request)) {
+    return { status: 200, body: renderOne(request, served(def, { ...stored, metadata: { ...stored.metadata, resourceVersion: existing.metadata.resourceVersion ?? '' } })) };
+  }
+  return { status: 200, body: renderOne(request, served(def, store.update(def.storage, keyOf(request, existing.metadata.name), stored))) };
 }
 
 export function replaceObject(request: ResourceRequest): Reply {
@@ -309,5 +343,5 @@ export function deleteCollection(request: ResourceRequest): Reply {
   const deleted = isDryRun(request)
     ? doomed
     : doomed.flatMap((object) => store.delete(def.storage, objectKey(object.metadata.namespace, object.metadata.name)) ?? []);
-  return { status: 200, body: { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(store.revision) }, items: deleted.map((o) => served(def, o)) } };
+  return { status: 200, body: renderList(request, deleted.map((o) => served(def, o)), { resourceVersion: String(store.revision) }) };
 }

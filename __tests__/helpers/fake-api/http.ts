@@ -25,6 +25,10 @@ export interface RequestRecord {
   events: Array<{ type: string; name?: string }>;
   /** For errors whose body does not say why (a failed JSON patch), the reason. */
   note?: string;
+  /** The Accept header as sent ('' for none): how the client asked for the body (as=Table, as=PartialObjectMetadataList...). */
+  accept: string;
+  /** The `kind` of the JSON body answered (NodeList, PartialObjectMetadataList, Table, Status...); '' for watches and text. */
+  kind: string;
 }
 
 export class Accounting {
@@ -42,6 +46,8 @@ export class Accounting {
       token: /^Bearer\s+(\S+)/i.exec(request.headers.authorization ?? '')?.[1] ?? '',
       watch: false,
       events: [],
+      accept: request.headers.accept ?? '',
+      kind: '',
     };
     this.requests.push(record);
     return record;
@@ -87,9 +93,12 @@ export class CountingWriter {
     this.response.end(chunk);
   }
 
-  json(status: number, body: unknown, headers: Record<string, string> = {}, contentType = 'application/json'): void {
-    const text = JSON.stringify(body);
-    this.head(status, { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(text)), ...headers });
+  /** A JSON body; `indent` writes it as Go's json.MarshalIndent(body, "", "  ") would. */
+  json(status: number, body: unknown, headers: Record<string, string> = {}, options: { indent?: boolean } = {}): void {
+    const text = options.indent ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+    const kind = (body as { kind?: unknown } | null)?.kind;
+    this.record.kind = typeof kind === 'string' ? kind : '';
+    this.head(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)), ...headers });
     this.end(text);
   }
 
@@ -98,9 +107,13 @@ export class CountingWriter {
     this.end(body);
   }
 
-  error(error: ApiError): void {
+  /**
+   * A Status. `raw` when the request's Accept header leaves no serializer for it: responsewriters'
+   * WriteObjectNegotiated then falls back to WriteRawJSON, which indents.
+   */
+  error(error: ApiError, options: { raw?: boolean } = {}): void {
     if (error.note !== undefined) this.record.note = error.note;
-    this.json(error.code, error.status, { ...error.headers });
+    this.json(error.code, error.status, { ...error.headers }, { indent: options.raw === true });
   }
 
   #count(chunk: string): void {

@@ -1,9 +1,10 @@
 // The resources the fake serves, described once: routing, discovery, storage and per-kind rules all read
 // this table.
 
-import { coreEventFieldPath, coreToEventsV1, eventsV1FieldPath, eventsV1ToCore, validateEventCreate } from './events.ts';
+import { coreEventFieldPath, coreToEventsV1, eventsV1FieldPath, eventsV1ToCore, validateEventCreate, validateEventUpdate } from './events.ts';
 import type { KubeObject } from './json.ts';
 import type { FieldError, GroupResource } from './status.ts';
+import { nameIsDnsSubdomain, objectMetaCreateErrors } from './validation.ts';
 
 export interface ResourceDef {
   group: string;
@@ -34,14 +35,34 @@ export interface ResourceDef {
   /** Between the served form (this API's) and the stored form. */
   toStorage: (object: KubeObject) => KubeObject;
   fromStorage: (object: KubeObject) => KubeObject;
-  /** Kind-specific checks on create, on the stored form, beyond the metadata checks every write gets. */
+  /**
+   * The kind's strategy.Validate on create, on the stored form. When it finds nothing, the generic
+   * ValidateObjectMetaAccessor (path-segment names) runs after it (handlers.ts createErrors).
+   */
   validateCreate: (object: KubeObject) => FieldError[];
+  /** The kind's strategy.ValidateUpdate, after the common metadata checks (labels, annotations). */
+  validateUpdate: (object: KubeObject, old: KubeObject) => FieldError[];
+  /** The GroupKind a 422 names: what the strategy's typer says the stored object is. */
+  invalidKind: { group: string; kind: string };
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 const identity = (object: KubeObject) => object;
 const asIs = (field: string) => field;
 const noChecks = () => [];
+/**
+ * ValidateNode (pkg/apis/core/validation/validation.go) starts with ValidateObjectMeta(&node.ObjectMeta,
+ * false, ValidateNodeName) where ValidateNodeName = NameIsDNSSubdomain; a custom resource's strategy
+ * (apiextensions-apiserver pkg/registry/customresource/strategy.go) runs ValidateObjectMetaAccessor with
+ * NameIsDNSSubdomain too. On update, the common metadata checks cover what their ValidateUpdate adds here.
+ */
+const dnsSubdomainObject = (namespaced: boolean) => (object: KubeObject) => objectMetaCreateErrors(object.metadata, namespaced, nameIsDnsSubdomain);
+/**
+ * Both event APIs store the internal core.Event, so a 422 about an event names the core kind "Event" with no
+ * group even through events.k8s.io (as seen from real servers: `Event "x" is invalid: involvedObject.namespace:
+ * ...` answering a POST to /apis/events.k8s.io/v1beta1, fabric8io/kubernetes-client#2219).
+ */
+const EVENT_KIND = { group: '', kind: 'Event' };
 const OBJECT_FIELDS = ['metadata.name', 'metadata.namespace'];
 const CORE_EVENT_FIELDS = [
   ...OBJECT_FIELDS,
@@ -77,7 +98,9 @@ export const RESOURCES: readonly ResourceDef[] = [
     fieldPath: asIs,
     toStorage: identity,
     fromStorage: identity,
-    validateCreate: noChecks,
+    validateCreate: dnsSubdomainObject(false),
+    validateUpdate: noChecks,
+    invalidKind: { group: '', kind: 'Node' },
   },
   {
     group: '',
@@ -97,7 +120,9 @@ export const RESOURCES: readonly ResourceDef[] = [
     fieldPath: coreEventFieldPath,
     toStorage: identity,
     fromStorage: identity,
-    validateCreate: (event) => validateEventCreate(event, ''),
+    validateCreate: (event) => validateEventCreate(event, 'core'),
+    validateUpdate: (event, old) => validateEventUpdate(event, old, 'core'),
+    invalidKind: EVENT_KIND,
   },
   {
     group: 'events.k8s.io',
@@ -118,6 +143,8 @@ export const RESOURCES: readonly ResourceDef[] = [
     toStorage: eventsV1ToCore,
     fromStorage: coreToEventsV1,
     validateCreate: (event) => validateEventCreate(event, 'events.k8s.io'),
+    validateUpdate: (event, old) => validateEventUpdate(event, old, 'events.k8s.io'),
+    invalidKind: EVENT_KIND,
   },
   {
     group: 'nfd.k8s-sigs.io',
@@ -137,7 +164,9 @@ export const RESOURCES: readonly ResourceDef[] = [
     fieldPath: asIs,
     toStorage: identity,
     fromStorage: identity,
-    validateCreate: noChecks,
+    validateCreate: dnsSubdomainObject(true),
+    validateUpdate: noChecks,
+    invalidKind: { group: 'nfd.k8s-sigs.io', kind: 'NodeFeature' },
   },
 ];
 

@@ -175,6 +175,8 @@ export interface FieldError {
   field: string;
   /** Shown (quoted, as Go's %q would) only for `Invalid value`. */
   value?: string;
+  /** A value that is not a Go string, already rendered as `field.Error.ErrorBody` prints it (numbers, times, structs). */
+  rendered?: string;
   detail?: string;
 }
 
@@ -182,13 +184,41 @@ export function fieldInvalid(field: string, value: string, detail: string): Fiel
   return { type: 'Invalid value', field, value, detail };
 }
 
+/** An `Invalid value` whose value is not a string: `rendered` is printed as is. */
+export function fieldInvalidRendered(field: string, rendered: string, detail: string): FieldError {
+  return { type: 'Invalid value', field, rendered, detail };
+}
+
 export function fieldRequired(field: string, detail = ''): FieldError {
   return { type: 'Required value', field, detail };
 }
 
+const GO_SHORT_ESCAPES: Record<string, string> = { '\u0007': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+const GO_PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+
+/**
+ * Go's %q for a string (strconv.Quote): printable characters (unicode.IsPrint: letters, marks, numbers,
+ * punctuation, symbols and the ASCII space) as they are, the C escapes for the usual control characters,
+ * \xNN below 0x80 and \uNNNN or \UNNNNNNNN for other unprintable code points.
+ */
+export function goQuote(value: string): string {
+  let out = '"';
+  for (const char of value) {
+    const code = char.codePointAt(0) ?? 0;
+    const short = GO_SHORT_ESCAPES[char];
+    if (short !== undefined) out += short;
+    else if (GO_PRINTABLE.test(char)) out += char;
+    else if (code < 0x80) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code >= 0xd800 && code <= 0xdfff) out += '\\ufffd'; // a lone surrogate is invalid UTF-8 in Go
+    else if (code <= 0xffff) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += `\\U${code.toString(16).padStart(8, '0')}`;
+  }
+  return `${out}"`;
+}
+
 /** `field.Error.ErrorBody()`: the text after `<field>: `. */
 function errorBody(error: FieldError): string {
-  const head = error.type === 'Invalid value' ? `Invalid value: ${JSON.stringify(error.value ?? '')}` : error.type;
+  const head = error.type === 'Invalid value' ? `Invalid value: ${error.rendered ?? goQuote(error.value ?? '')}` : error.type;
   return error.detail ? `${head}: ${error.detail}` : head;
 }
 

@@ -2,9 +2,9 @@
 // kubectl's printers for nodes and events, and the CRD default (Name, Age) for everything else.
 
 import { type JsonObject, type JsonValue, type KubeObject, isJsonObject, readPath } from './json.ts';
+import { partialObjectMetadata } from './negotiation.ts';
 import type { ResourceDef } from './resources.ts';
-
-export const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+import { badRequest, goQuote } from './status.ts';
 
 interface Column {
   name: string;
@@ -13,11 +13,6 @@ interface Column {
   description: string;
   priority?: number;
   cell: (object: KubeObject) => string | number;
-}
-
-/** True when the Accept header asks for a meta.k8s.io Table (kubectl's human-readable `get`). */
-export function wantsTable(accept: string | undefined): boolean {
-  return accept !== undefined && /;\s*as=Table/.test(accept);
 }
 
 /** apimachinery's duration.HumanDuration, as kubectl shows ages. */
@@ -109,24 +104,36 @@ function columnsFor(def: ResourceDef): Column[] {
   return [NAME, AGE];
 }
 
-/** What each row carries besides its cells, per the request's `includeObject` (Metadata by default). */
-function rowObject(object: KubeObject, includeObject: string | null): JsonObject | undefined {
-  if (includeObject === 'None') return undefined;
-  if (includeObject === 'Object') return object;
-  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
+/**
+ * The request's `includeObject`, checked as handlers/response.go optionsForTransform does (with
+ * ValidateTableOptions): a value other than Metadata, Object, None or empty is a 400.
+ */
+export function tableIncludeObject(query: URLSearchParams): string {
+  const includeObject = query.get('includeObject') ?? '';
+  if (!['', 'Metadata', 'Object', 'None'].includes(includeObject)) {
+    throw badRequest(`Unable to convert to Table as requested: includeObject: Invalid value: ${goQuote(includeObject)}: must be 'Metadata', 'Object', 'None', or empty`);
+  }
+  return includeObject;
 }
 
-/** A meta.k8s.io/v1 Table of served objects (with kind and apiVersion), carrying the list's metadata. */
-export function toTable(def: ResourceDef, objects: readonly KubeObject[], listMetadata: JsonObject, includeObject: string | null): JsonObject {
+/** What each row carries besides its cells, per the request's `includeObject` (Metadata by default). */
+function rowObject(object: KubeObject, includeObject: string, version: string): JsonObject | undefined {
+  if (includeObject === 'None') return undefined;
+  if (includeObject === 'Object') return object;
+  return partialObjectMetadata(object, version);
+}
+
+/** A meta.k8s.io Table (v1 or v1beta1) of served objects (with kind and apiVersion), carrying the list's metadata. */
+export function toTable(def: ResourceDef, objects: readonly KubeObject[], listMetadata: JsonObject, includeObject: string, version = 'v1'): JsonObject {
   const columns = columnsFor(def);
   return {
     kind: 'Table',
-    apiVersion: 'meta.k8s.io/v1',
+    apiVersion: `meta.k8s.io/${version}`,
     metadata: listMetadata,
     columnDefinitions: columns.map(({ name, type, format, description, priority }) => ({ name, type, format: format ?? '', description, priority: priority ?? 0 })),
     rows: objects.map((object) => {
       const row: JsonObject = { cells: columns.map((column) => column.cell(object)) };
-      const attached = rowObject(object, includeObject);
+      const attached = rowObject(object, includeObject, version);
       if (attached !== undefined) row.object = attached;
       return row;
     }),

@@ -5,6 +5,7 @@
 
 import type { CountingWriter } from './http.ts';
 import type { JsonObject, KubeObject } from './json.ts';
+import { type Conversion, partialObjectMetadata } from './negotiation.ts';
 import { type ResourceDef, apiVersionOf } from './resources.ts';
 import { selectionFromQuery } from './selectors.ts';
 import { type Status, badRequest, expiredStatus } from './status.ts';
@@ -18,6 +19,19 @@ export interface WatchRequest {
   namespace: string | undefined;
   query: URLSearchParams;
   writer: CountingWriter;
+  /** The conversion the Accept header negotiated, if any. */
+  convert?: Conversion | undefined;
+}
+
+/**
+ * How each event's object is written (handlers/response.go watchEmbeddedEncoder, doTransformObject): a
+ * Status as it is; for as=PartialObjectMetadata only the metadata. A conversion that fails for one object
+ * (as=PartialObjectMetadataList, which is not a list's event) is logged by the server, which then sends the
+ * object unchanged. as=Table is not converted by the fake (a real server sends one-row Tables).
+ */
+function renderer(convert: Conversion | undefined): (object: KubeObject) => KubeObject | JsonObject {
+  if (convert?.kind === 'PartialObjectMetadata') return (object) => partialObjectMetadata(object, convert.version);
+  return (object) => object;
 }
 
 /** How the stream starts, from `resourceVersion` and `sendInitialEvents`. */
@@ -44,6 +58,7 @@ export class WatchStream {
   readonly allowBookmarks: boolean;
   readonly #writer: CountingWriter;
   readonly #matches: (stored: KubeObject) => boolean;
+  readonly #render: (object: KubeObject) => KubeObject | JsonObject;
   /** Changes at or before this revision are not sent (the client has seen them). */
   #after = 0;
   #unsubscribe: (() => void) | undefined;
@@ -51,10 +66,18 @@ export class WatchStream {
   #closed = false;
   readonly #onClose: () => void;
 
-  constructor(def: ResourceDef, writer: CountingWriter, matches: (stored: KubeObject) => boolean, allowBookmarks: boolean, onClose: () => void) {
+  constructor(
+    def: ResourceDef,
+    writer: CountingWriter,
+    matches: (stored: KubeObject) => boolean,
+    allowBookmarks: boolean,
+    onClose: () => void,
+    render: (object: KubeObject) => KubeObject | JsonObject = (object) => object,
+  ) {
     this.def = def;
     this.#writer = writer;
     this.#matches = matches;
+    this.#render = render;
     this.allowBookmarks = allowBookmarks;
     this.#onClose = onClose;
     writer.response.on('close', () => this.#cleanUp());
@@ -139,7 +162,8 @@ export class WatchStream {
     if (this.#closed) return;
     const name = (object as { metadata?: { name?: string } }).metadata?.name;
     this.#writer.record.events.push(name === undefined ? { type } : { type, name });
-    this.#writer.write(`${JSON.stringify({ type, object })}\n`);
+    const sent = object.kind === 'Status' ? object : this.#render(object as KubeObject);
+    this.#writer.write(`${JSON.stringify({ type, object: sent })}\n`);
   }
 
   #cleanUp(): void {
@@ -157,12 +181,12 @@ export class WatchStream {
  * ERROR event in a 200 stream, as a real server (its watch cache) sends it.
  */
 export function startWatch(request: WatchRequest, streams: Set<WatchStream>): WatchStream {
-  const { store, def, namespace, query, writer } = request;
+  const { store, def, namespace, query, writer, convert } = request;
   const matches = selectionFromQuery(def, namespace, query);
   const start = parseStart(query);
   const timeoutSeconds = parseTimeout(query);
   const allowBookmarks = query.get('allowWatchBookmarks') === 'true';
-  const stream = new WatchStream(def, writer, matches, allowBookmarks, () => streams.delete(stream));
+  const stream = new WatchStream(def, writer, matches, allowBookmarks, () => streams.delete(stream), renderer(convert));
   streams.add(stream);
   stream.open();
   if (start.kind === 'current-state') {
