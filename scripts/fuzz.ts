@@ -1,12 +1,15 @@
 // Long-run fuzzer for the blob parser: the mutation arbitrary and invariant of the parser-fuzz test, run
-// for many more cases. Usage:
-//   npm run fuzz -- [--cases N] [--seconds S] [--seed N] [--corpus DIR] [--jobs J] [--out DIR]
+// for many more cases; with --libfdt, also the rule of the libfdt-fuzz test: the same accept/reject decision
+// as libfdt's fdt_check_full and the same tree when both accept, deliberate differences aside (needs
+// /usr/bin/python3 and Debian's libfdt1). Usage:
+//   npm run fuzz -- [--cases N] [--seconds S] [--seed N] [--corpus DIR] [--jobs J] [--out DIR] [--libfdt]
 // Seeds: the synthetic blobs, __tests__/fixtures/*.dtb and every .dtb under --corpus (default
 // $DTB_CORPUS_DIR). Cases come in batches of 1000, batch b drawn by fc.sample with a seed derived from
 // --seed and b, so any case can be regenerated. Each worker reports a heartbeat; a parse slower than 1 s
 // is a failure, and one stuck for --hang-seconds (a real hang) is written out before the worker is killed.
 // Failing blobs go to --out (default .fuzz-out/), the smallest one per kind of failure. Progress goes to
-// stderr; the last stdout line is {"cases","ok","errors","failures","seconds","seed"}. Exit 1 on failure.
+// stderr; the last stdout line is {"cases","ok","errors","failures","seconds","seed"}, plus "libfdt" (outcome
+// counts) with --libfdt. Exit 1 on failure.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +17,8 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
 import { blobMutation, checkParse, describeMutation, InvariantViolation, syntheticSeed, type MutatedBlob, type Seed } from '../__tests__/helpers/blob-mutations.ts';
+import { libfdtCheckUnavailable, libfdtVerdicts, type LibfdtVerdict } from '../__tests__/helpers/libfdt-check.ts';
+import { compareWithLibfdt } from '../__tests__/helpers/libfdt-differential.ts';
 
 const BATCH = 1000;
 const MAX_PARSE_MS = 1000;
@@ -28,6 +33,7 @@ interface Config {
   readonly jobs: number;
   readonly out: string;
   readonly hangSeconds: number;
+  readonly libfdt: boolean;
 }
 
 /** Heartbeat slots per worker in the shared array. */
@@ -36,7 +42,7 @@ const SLOTS = 4;
 
 type Outcome = string;
 type FromWorker =
-  | { type: 'progress'; job: number; cases: number; ok: number; errors: Record<string, number> }
+  | { type: 'progress'; job: number; cases: number; ok: number; errors: Record<string, number>; libfdt: Record<string, number> }
   | { type: 'failure'; job: number; batch: number; index: number; message: string; description: string; bytes: Uint8Array }
   | { type: 'done'; job: number };
 
@@ -77,15 +83,19 @@ function runWorker(): void {
   let cases = 0;
   let ok = 0;
   let errors: Record<string, number> = {};
+  let libfdt: Record<string, number> = {};
   const flush = () => {
-    port.postMessage({ type: 'progress', job, cases, ok, errors } satisfies FromWorker);
+    port.postMessage({ type: 'progress', job, cases, ok, errors, libfdt } satisfies FromWorker);
     cases = 0;
     ok = 0;
     errors = {};
+    libfdt = {};
   };
   outer: for (let batch = job; batch * BATCH < config.cases; batch += config.jobs) {
     const values = sampleBatch(arb, config.seed, batch);
     const count = Math.min(BATCH, config.cases - batch * BATCH);
+    // libfdt's verdicts for the whole batch, from one python process (not counted as busy: it has its own timeout).
+    const verdicts: LibfdtVerdict[] = config.libfdt ? libfdtVerdicts(values.slice(0, count).map((m) => m.bytes)) : [];
     for (let index = 0; index < count; index++) {
       if (Date.now() > deadline) break outer;
       const m = values[index]!;
@@ -95,6 +105,11 @@ function runWorker(): void {
       let outcome: Outcome;
       try {
         outcome = checkParse(m.bytes, { maxParseMs: MAX_PARSE_MS });
+        if (config.libfdt) {
+          const comparison = compareWithLibfdt(m.bytes, verdicts[index]!);
+          if ('difference' in comparison) throw new InvariantViolation(`libfdt: ${comparison.difference}`);
+          libfdt[comparison.outcome] = (libfdt[comparison.outcome] ?? 0) + 1;
+        }
       } catch (error) {
         const message = error instanceof InvariantViolation ? error.message : `checker threw ${String(error)}`;
         port.postMessage({ type: 'failure', job, batch, index, message, description: describeMutation(m), bytes: m.bytes } satisfies FromWorker);
@@ -124,12 +139,13 @@ function parseConfig(): Config {
       jobs: { type: 'string', default: '1' },
       out: { type: 'string', default: '.fuzz-out' },
       'hang-seconds': { type: 'string', default: '10' },
+      libfdt: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help === true) {
-    process.stderr.write('usage: node scripts/fuzz.ts [--cases N] [--seconds S] [--seed N] [--corpus DIR] [--jobs J] [--out DIR] [--hang-seconds S]\n');
+    process.stderr.write('usage: node scripts/fuzz.ts [--cases N] [--seconds S] [--seed N] [--corpus DIR] [--jobs J] [--out DIR] [--hang-seconds S] [--libfdt]\n');
     process.exit(0);
   }
   const num = (name: string, text: string | undefined, fallback: number, min: number) => {
@@ -144,14 +160,17 @@ function parseConfig(): Config {
   const seed = num('seed', values.seed, (Date.now() ^ (Math.random() * 0x100000000)) | 0, -0x80000000) | 0;
   const jobs = Math.floor(num('jobs', values.jobs, 1, 1));
   const hangSeconds = num('hang-seconds', values['hang-seconds'], 10, 1);
-  return { cases, seconds, seed, corpus: values.corpus ?? process.env.DTB_CORPUS_DIR, jobs, out: values.out, hangSeconds };
+  const libfdt = values.libfdt === true;
+  const unavailable = libfdt ? libfdtCheckUnavailable() : undefined;
+  if (unavailable !== undefined) throw new Error(`--libfdt: ${unavailable}`);
+  return { cases, seconds, seed, corpus: values.corpus ?? process.env.DTB_CORPUS_DIR, jobs, out: values.out, hangSeconds, libfdt };
 }
 
 async function main(): Promise<number> {
   const config = parseConfig();
   const started = performance.now();
   const seedCount = loadSeeds(config.corpus).length;
-  process.stderr.write(`fuzz: seed ${config.seed}, ${seedCount} seed blobs, ${config.jobs} job(s), up to ${config.cases} cases${config.seconds === Infinity ? '' : ` / ${config.seconds} s`}\n`);
+  process.stderr.write(`fuzz: seed ${config.seed}, ${seedCount} seed blobs, ${config.jobs} job(s), up to ${config.cases} cases${config.libfdt ? ', against libfdt' : ''}${config.seconds === Infinity ? '' : ` / ${config.seconds} s`}\n`);
 
   const heartbeat = new SharedArrayBuffer(config.jobs * SLOTS * 4);
   const beats = new Int32Array(heartbeat);
@@ -159,6 +178,7 @@ async function main(): Promise<number> {
   let ok = 0;
   let failures = 0;
   const errors: Record<string, number> = {};
+  const libfdt: Record<string, number> = {};
   const saved = new Map<string, number>(); // failure kind -> size of the blob saved for it
 
   const save = (batch: number, index: number, message: string, description: string, bytes: Uint8Array) => {
@@ -184,6 +204,7 @@ async function main(): Promise<number> {
             cases += msg.cases;
             ok += msg.ok;
             for (const [code, n] of Object.entries(msg.errors)) errors[code] = (errors[code] ?? 0) + n;
+            for (const [outcome, n] of Object.entries(msg.libfdt)) libfdt[outcome] = (libfdt[outcome] ?? 0) + n;
           } else if (msg.type === 'failure') save(msg.batch, msg.index, msg.message, msg.description, msg.bytes);
           else resolve();
         });
@@ -228,7 +249,8 @@ async function main(): Promise<number> {
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   const sortedErrors = Object.fromEntries(Object.entries(errors).sort((a, b) => b[1] - a[1]));
   if (failures > 0) process.stderr.write(`fuzz: ${failures} failures, ${saved.size} kind(s) saved under ${config.out}/\n`);
-  process.stdout.write(`${JSON.stringify({ cases, ok, errors: sortedErrors, failures, seconds, seed: config.seed })}\n`);
+  const sortedLibfdt = config.libfdt ? { libfdt: Object.fromEntries(Object.entries(libfdt).sort((a, b) => b[1] - a[1])) } : {};
+  process.stdout.write(`${JSON.stringify({ cases, ok, errors: sortedErrors, failures, seconds, seed: config.seed, ...sortedLibfdt })}\n`);
   return failures > 0 ? 1 : 0;
 }
 

@@ -46,6 +46,6 @@ test('dump -o json gives the tree with typed values', () => {
 test('dump on bad input: one line, exit 1', () => {
   const dump = runCli(['dump', '--dtb', 'package.json']);
   assert.equal(dump.status, 1);
-  assert.match(dump.stderr, /^error: invalid devicetree blob: bad magic/);
+  assert.match(dump.stderr, /^error: package\.json: invalid devicetree blob: bad magic/);
   assert.equal(dump.stdout, '');
 });

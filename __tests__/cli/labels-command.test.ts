@@ -89,7 +89,7 @@ describe('labels: failures are one line and an exit code', () => {
 
   test('a missing blob file and a corrupt one: exit 1', () => {
     fails(['labels', '--dtb', '/nonexistent.dtb'], 1, /^error: \/nonexistent\.dtb: not found$/m);
-    fails(['labels', '--dtb', 'package.json'], 1, /^error: invalid devicetree blob: bad magic/m);
+    fails(['labels', '--dtb', 'package.json'], 1, /^error: package\.json: invalid devicetree blob: bad magic/m);
   });
 
   test('--debug adds the stack trace', () => {

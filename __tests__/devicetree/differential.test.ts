@@ -4,15 +4,16 @@
 // DTB_CORPUS_REQUIRED=1).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { toDts } from '../../src/devicetree/dts-writer.ts';
-import { FdtError } from '../../src/devicetree/errors.ts';
+import { DevicetreeSourceError, FdtError } from '../../src/devicetree/errors.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import type { DeviceTree } from '../../src/devicetree/tree.ts';
 import { corpus, type Corpus, FIXTURES } from '../helpers/corpus.ts';
+import { buildBlob, type NodeSpec } from '../helpers/fdt-builder.ts';
 import {
   countProperties,
   firstDifference,
@@ -242,4 +243,32 @@ test('hand-written fixtures: libfdt agrees with the parser, and the dts round tr
     const failures = await roundTrip(cases, mkdtempSync(join(scratchDir(), 'fixtures-')));
     assert.equal(failures.length, 0, failureReport('fixtures do not survive the dts round trip', cases.length, failures));
   });
+});
+
+test('dump -o dts at the edges: every name dtc reads and strings with control characters survive dtc; other names are refused', { skip: tools }, async () => {
+  const edges: Array<[string, NodeSpec]> = [
+    ['name characters', { name: '', props: { '#a?*-+,._9': 'x', 'A-Z_0.9': [1] }, children: [{ name: 'A-Z_0.9,+-@1,2' }, { name: '@0' }, { name: '0x10', props: { '0x10': [] } }, { name: 'n@' }] }],
+    ['string escapes', { name: '', props: { p: ['tab\there', 'line\nbreak\r', 'bell\x07 ff\f vt\v', 'quote" backslash\\ \\x41'], q: 'a\x1b[2J', r: '\n' } }],
+  ];
+  const refused: Array<[string, NodeSpec]> = [
+    ['ESC in a node name', { name: '', children: [{ name: 'x\x1b[31m' }] }],
+    ['newline in a property name', { name: '', props: { 'a\nb': 'x' } }],
+    ['a slash in a node name', { name: '', children: [{ name: 'a/b' }] }],
+    ['@ in a property name', { name: '', props: { 'a@b': 'x' } }],
+    ['# in a node name', { name: '', children: [{ name: 'a#b' }] }],
+  ];
+  const dir = mkdtempSync(join(scratchDir(), 'edges-'));
+  edges.forEach(([, spec], i) => writeFileSync(join(dir, `${i}.dtb`), buildBlob(spec)));
+  const reference = await libfdtView(edges.map((_, i) => `${i}.dtb`), dir);
+  const cases = edges.map(([name, spec], i): RoundTripCase => ({ name, tree: parseBlob(buildBlob(spec)), expected: mustGet(reference, `${i}.dtb`) }));
+  const failures = await roundTrip(cases, mkdtempSync(join(scratchDir(), 'edges-out-')));
+  assert.deepEqual(failures, []);
+  for (const [name, spec] of refused) {
+    const tree = parseBlob(buildBlob(spec));
+    assert.throws(() => toDts(tree), (e) => e instanceof DevicetreeSourceError && /use -o json$/.test(e.message) && !/[\x00-\x1f\x7f-\x9f]/.test(e.message), name);
+    // What dtc makes of the names written raw: it refuses every one of them.
+    const body = [...tree.root.properties.map((p) => `\t${p.name} = "x";`), ...tree.root.children.map((n) => `\t${n.name} { };`)];
+    const raw = `/dts-v1/;\n/ {\n${body.join('\n')}\n};\n`;
+    assert.notEqual(await dtc(raw, join(dir, 'raw.dtb')), undefined, `dtc compiles ${name} written raw`);
+  }
 });

@@ -30,7 +30,6 @@ export const ERROR_CODES: readonly FdtErrorCode[] = [
   'BAD_MAGIC',
   'BAD_VERSION',
   'BAD_LAYOUT',
-  'BAD_ALIGNMENT',
   'BAD_MEMRSV',
   'BAD_TOKEN',
   'BAD_STRUCTURE',
@@ -38,6 +37,8 @@ export const ERROR_CODES: readonly FdtErrorCode[] = [
   'BAD_STRING',
   'BAD_VALUE',
   'TOO_DEEP',
+  'TOO_LARGE',
+  'TOO_MANY',
 ];
 const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 

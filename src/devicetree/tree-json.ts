@@ -1,4 +1,4 @@
-import type { DeviceTree, DtNode } from './tree.ts';
+import type { DeviceTree, DtNode, DtProperty } from './tree.ts';
 import { classifyValue } from './value-kind.ts';
 
 /** A property value in JSON: its shape names the key, so `jq '.properties.compatible.strings'` works. */
@@ -32,21 +32,24 @@ export function toJsonTree(tree: DeviceTree): JsonTree {
 function toJsonNode(node: DtNode): JsonNode {
   const properties: Record<string, JsonValue> = {};
   for (const property of node.properties) {
-    const value = property.value;
-    switch (classifyValue(value)) {
-      case 'empty':
-        properties[property.name] = {};
-        break;
-      case 'strings':
-        properties[property.name] = { strings: property.asStringList() };
-        break;
-      case 'cells':
-        properties[property.name] = { cells: property.asU32Array() ?? [] };
-        break;
-      case 'bytes':
-        properties[property.name] = { bytes: value.toString('hex') };
-        break;
-    }
+    const value = jsonValue(property);
+    // Assigning "__proto__" would set the prototype: that name is defined as a key like any other.
+    if (property.name === '__proto__') Object.defineProperty(properties, property.name, { value, enumerable: true, writable: true, configurable: true });
+    else properties[property.name] = value;
   }
   return { name: node.name, path: node.path, properties, children: node.children.map(toJsonNode) };
+}
+
+function jsonValue(property: DtProperty): JsonValue {
+  const value = property.value;
+  switch (classifyValue(value)) {
+    case 'empty':
+      return {};
+    case 'strings':
+      return { strings: property.asStringList() };
+    case 'cells':
+      return { cells: property.asU32Array() ?? [] };
+    case 'bytes':
+      return { bytes: value.toString('hex') };
+  }
 }

@@ -10,12 +10,15 @@ export function classifyValue(value: Uint8Array): ValueKind {
   return value.length % 4 === 0 ? 'cells' : 'bytes';
 }
 
-/** NUL-terminated, every other byte printable ASCII, and not starting with NUL (that is data, not text). */
+/** Text bytes as dtc's decompiler counts them: printable ASCII and the \a \t \n \v \f \r controls. */
+const isText = (c: number) => (c >= 0x20 && c <= 0x7e) || c === 0x07 || (c >= 0x09 && c <= 0x0d);
+
+/** NUL-terminated, every other byte text, and not starting with NUL or two NULs in a row (that is data). */
 function isPrintableStringList(value: Uint8Array): boolean {
   if (value[value.length - 1] !== 0 || value[0] === 0) return false;
   for (let i = 0; i < value.length - 1; i++) {
     const c = value[i]!;
-    if (c === 0 ? value[i + 1] === 0 : c < 0x20 || c > 0x7e) return false;
+    if (c === 0 ? value[i + 1] === 0 : !isText(c)) return false;
   }
   return true;
 }
