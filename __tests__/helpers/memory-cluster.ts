@@ -1,25 +1,45 @@
 // An in-memory ClusterClient for controller unit tests: one store of Nodes with resourceVersions, merge
-// patches with the resourceVersion precondition, watches, and injectable failures. The HTTP-level fake
-// (fake-api-server.ts) tests the real client; this one tests decisions quickly.
+// patches with the resourceVersion precondition (409 when stale), watches, injectable failures, and control
+// over timing: watch events can be held back and released (in order or reversed) and patch answers
+// delayed, so the races a real network allows can be staged. The HTTP-level fake (fake-api-server.ts) tests
+// the real client; this one tests decisions quickly.
 import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
 import type { ClusterClient, WatchEventType } from '../../src/kubernetes/cluster-client.ts';
 import type { LabelPatch } from '../../src/node-labels/plan-patch.ts';
 
 type Listener = { name: string; onEvent: (type: WatchEventType, object: unknown) => void; onDone: (error: unknown) => void };
-type Method = 'listNode' | 'readNode' | 'patchNodeMetadata' | 'watchNode' | 'createEvent' | 'listNodeNames';
+export type Method = 'listNode' | 'readNode' | 'patchNodeMetadata' | 'watchNode' | 'createNodeEvent' | 'listNodeNames';
+
+export interface Call {
+  readonly method: Method;
+  /** The clock's time of the call (a virtual clock in timed tests). */
+  readonly at: number;
+}
 
 export class MemoryCluster implements ClusterClient {
   readonly nodes = new Map<string, V1Node>();
   readonly events: CoreV1Event[] = [];
-  readonly calls: Method[] = [];
+  readonly log: Call[] = [];
   #rv = 100;
   #listeners = new Set<Listener>();
-  #failures: Array<{ method: Method | undefined; status: number }> = [];
+  #failures: Array<{ method: Method | undefined; status: number; remaining: number }> = [];
+  #held: Array<() => void> | undefined;
+  readonly #now: () => number;
   /** Runs just before a patch is applied: simulates a concurrent writer. */
   beforePatch: (() => void) | undefined;
+  /** Resolves a patch's answer after the patch was applied: a slow network back. */
+  patchAnswer: ((answer: () => void) => void) | undefined;
 
-  addNode(name: string, labels: Record<string, string> = {}): void {
-    this.#write(name, { metadata: { name, uid: `uid-${name}-${this.#rv}`, labels, annotations: {} } }, 'ADDED');
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  get calls(): Method[] {
+    return this.log.map((call) => call.method);
+  }
+
+  addNode(name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): void {
+    this.#write(name, { metadata: { name, uid: `uid-${name}-${this.#rv}`, labels, annotations } }, 'ADDED');
   }
 
   /** A change by someone else. */
@@ -41,7 +61,26 @@ export class MemoryCluster implements ClusterClient {
 
   /** The next `count` calls (of `method`, or any) fail with HTTP `status`. */
   fail(count: number, status: number, method?: Method): void {
-    for (let i = 0; i < count; i++) this.#failures.push({ method, status });
+    if (count > 0) this.#failures.push({ method, status, remaining: count });
+  }
+
+  /** Every call of `method` fails with `status` until the returned function is called (a persistent 403). */
+  failAlways(status: number, method?: Method): () => void {
+    const failure = { method, status, remaining: Number.POSITIVE_INFINITY };
+    this.#failures.push(failure);
+    return () => (this.#failures = this.#failures.filter((f) => f !== failure));
+  }
+
+  /** Watch events are queued from now on instead of delivered. */
+  holdEvents(): void {
+    this.#held ??= [];
+  }
+
+  /** Delivers the queued events, in order or reversed, and delivers new ones at once again. */
+  releaseEvents(order: 'in-order' | 'reversed' = 'in-order'): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const deliver of order === 'reversed' ? held.reverse() : held) deliver();
   }
 
   dropWatches(): void {
@@ -75,7 +114,10 @@ export class MemoryCluster implements ClusterClient {
     meta.labels = mergeMap(meta.labels, patch.metadata.labels);
     meta.annotations = mergeMap(meta.annotations, patch.metadata.annotations);
     this.#write(name, node, 'MODIFIED');
-    return structuredClone(this.#get(name));
+    const answer = structuredClone(this.#get(name));
+    const delay = this.patchAnswer;
+    if (delay !== undefined) await new Promise<void>((resolve) => delay(resolve));
+    return answer;
   }
 
   async watchNode(name: string, _rv: string, _timeout: number, onEvent: Listener['onEvent'], onDone: Listener['onDone']) {
@@ -87,17 +129,17 @@ export class MemoryCluster implements ClusterClient {
     };
   }
 
-  async createEvent(_namespace: string, event: CoreV1Event): Promise<void> {
-    this.#call('createEvent');
+  async createNodeEvent(event: CoreV1Event): Promise<void> {
+    this.#call('createNodeEvent');
     this.events.push(event);
   }
 
   #call(method: Method): void {
-    this.calls.push(method);
-    const at = this.#failures.findIndex((f) => f.method === undefined || f.method === method);
-    if (at >= 0) {
-      const [failure] = this.#failures.splice(at, 1);
-      throw Object.assign(new Error(`injected ${failure!.status}`), { statusCode: failure!.status });
+    this.log.push({ method, at: this.#now() });
+    const failure = this.#failures.find((f) => f.method === undefined || f.method === method);
+    if (failure !== undefined) {
+      if (--failure.remaining <= 0) this.#failures = this.#failures.filter((f) => f !== failure);
+      throw Object.assign(new Error(`injected ${failure.status}`), { statusCode: failure.status });
     }
   }
 
@@ -113,8 +155,15 @@ export class MemoryCluster implements ClusterClient {
     this.#emit(name, type, node);
   }
 
+  /** Watch events arrive in later microtasks, as client-node delivers them, or are held back. */
   #emit(name: string, type: WatchEventType, node: V1Node): void {
-    for (const l of this.#listeners) if (l.name === name) queueMicrotask(() => l.onEvent(type, structuredClone(node)));
+    const copy = structuredClone(node);
+    for (const l of this.#listeners) {
+      if (l.name !== name) continue;
+      const deliver = () => queueMicrotask(() => l.onEvent(type, structuredClone(copy)));
+      if (this.#held !== undefined) this.#held.push(deliver);
+      else deliver();
+    }
   }
 }
 

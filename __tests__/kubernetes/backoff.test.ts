@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Backoff, realSleep } from '../../src/kubernetes/backoff.ts';
+import { Backoff, RetryBackoff, realSleep } from '../../src/kubernetes/backoff.ts';
 
 test('delays double up to the cap, with jitter in the upper half', () => {
   const low = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 0 });
@@ -18,4 +18,16 @@ test('the sleep ends early when aborted', async () => {
   setTimeout(() => abort.abort(), 10);
   await realSleep(60_000, abort.signal);
   assert.ok(Date.now() - started < 5000);
+});
+
+test('retries per failure class: transient 0.5 s to 8 s, rejected (403, 422) 2 s to 5 min; a success resets both', () => {
+  const retry = new RetryBackoff({ transient: { initialMs: 500, maxMs: 8000, random: () => 0.999999 }, rejected: { initialMs: 2000, maxMs: 300_000, random: () => 0.999999 } });
+  const status = (code: number | undefined) => (code === undefined ? new TypeError('fetch failed') : Object.assign(new Error('x'), { statusCode: code }));
+  assert.deepEqual([503, 429, undefined, 500, 502, 503].map((c) => retry.next(status(c))), [500, 1000, 2000, 4000, 8000, 8000]);
+  assert.deepEqual([403, 422, 403, 401].map((c) => retry.next(status(c))), [2000, 4000, 8000, 16_000], 'a class of its own');
+  for (let i = 0; i < 10; i++) retry.next(status(403));
+  assert.equal(retry.next(status(403)), 300_000);
+  retry.reset();
+  assert.equal(retry.next(status(403)), 2000);
+  assert.equal(retry.next(status(503)), 500);
 });

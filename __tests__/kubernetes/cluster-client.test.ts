@@ -28,7 +28,7 @@ describe('kubernetesClient against the fake API server', () => {
   before(async () => {
     await server.start();
     dir = mkdtempSync(join(tmpdir(), 'cluster-client-'));
-    client = kubernetesClient(loadKubeConfig(server.writeKubeconfig(dir)));
+    client = kubernetesClient(loadKubeConfig({ kubeconfig: server.writeKubeconfig(dir) }));
   });
   after(async () => {
     await server.stop();
@@ -72,7 +72,7 @@ describe('kubernetesClient against the fake API server', () => {
 
   test('the watch idle limit is ours: a quiet watch outlives client-node\'s 30 s default, a dead one ends', async () => {
     server.addNode('quiet');
-    const impatient = kubernetesClient(loadKubeConfig(join(dir, 'kubeconfig')), { watchIdleTimeoutMs: 300 });
+    const impatient = kubernetesClient(loadKubeConfig({ kubeconfig: join(dir, 'kubeconfig') }), { watchIdleTimeoutMs: 300 });
     let ended: unknown = 'not yet';
     await impatient.watchNode('quiet', server.resourceVersion, 60, () => {}, (error) => (ended = error));
     await eventually(() => ended !== 'not yet', 'the idle watch given up', 5000);
@@ -127,7 +127,7 @@ describe('kubernetesClient against the fake API server', () => {
   });
 
   test('NodeFeature objects: create, read, replace guarded by resourceVersion, delete', async () => {
-    const features = nodeFeatureClient(loadKubeConfig(join(dir, 'kubeconfig')));
+    const features = nodeFeatureClient(loadKubeConfig({ kubeconfig: join(dir, 'kubeconfig') }));
     const wanted = desiredNodeFeature('n', 'nfd', { 'beta.devicetree.org/a': '1' });
     assert.equal(await features.getNodeFeature('nfd', wanted.metadata.name), undefined);
     await features.createNodeFeature('nfd', wanted);
@@ -140,5 +140,40 @@ describe('kubernetesClient against the fake API server', () => {
     assert.equal(apiStatus(stale), 409, 'a replace with the old resourceVersion conflicts');
     assert.equal(await features.deleteNodeFeature('nfd', wanted.metadata.name), true);
     assert.equal(await features.deleteNodeFeature('nfd', wanted.metadata.name), false);
+  });
+
+  test('cleanup lists every node metadata-only, in pages, as nfd-gc does', async () => {
+    server.addNodes(450, 'edge');
+    server.resetStats();
+    const names = await client.listNodeNames();
+    assert.equal(names.length, 450);
+    assert.equal(new Set(names).size, 450);
+    const lists = server.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api/v1/nodes?'));
+    assert.equal(lists.length, 3, 'pages of 200');
+    for (const list of lists) {
+      assert.match(list.path, /[?&]limit=200/);
+      assert.match(list.accept ?? '', /as=PartialObjectMetadataList/);
+      assert.equal(list.kind, 'PartialObjectMetadataList');
+    }
+  });
+
+  test('Events about the node go to namespace default, where a real API server accepts them', async () => {
+    server.addNode('node-e');
+    await client.createNodeEvent({
+      metadata: { generateName: 'node-e.' },
+      involvedObject: { kind: 'Node', apiVersion: 'v1', name: 'node-e' },
+      reason: 'LabelsUpdated',
+      message: 'devicetree labels added x',
+      type: 'Normal',
+      source: { component: 'dt-node-labeller' },
+    });
+    assert.equal(server.events('default').length, 1);
+  });
+
+  test('NodeFeature objects we made are found by their managed-by label, also for nodes that are gone', async () => {
+    const features = nodeFeatureClient(loadKubeConfig({ kubeconfig: join(dir, 'kubeconfig') }));
+    for (const node of ['gone-1', 'gone-2']) await features.createNodeFeature('nfd', desiredNodeFeature(node, 'nfd', { 'beta.devicetree.org/a': '1' }));
+    await features.createNodeFeature('nfd', { ...desiredNodeFeature('other', 'nfd', {}), metadata: { name: 'someone-elses', namespace: 'nfd', labels: { 'nfd.node.kubernetes.io/node-name': 'other' } } });
+    assert.deepEqual((await features.listNodeFeatureNames('nfd', 'app.kubernetes.io/managed-by=dt-node-labeller')).sort(), ['dt-node-labeller-gone-1', 'dt-node-labeller-gone-2']);
   });
 });

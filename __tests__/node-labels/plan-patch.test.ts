@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OWNED_LABELS_ANNOTATION, ownedLabels } from '../../src/node-labels/ownership.ts';
-import { type ObservedNode, planLabelPatch } from '../../src/node-labels/plan-patch.ts';
+import { ownedLabels, ownership } from '../../src/node-labels/ownership.ts';
+import { type LabelPlan, type ObservedNode, planLabelPatch as plan_ } from '../../src/node-labels/plan-patch.ts';
 
 const P = 'beta.devicetree.org';
+/** The annotation every release has used for the default instance: written out, not computed. */
+const OWNED_LABELS_ANNOTATION = 'dt-node-labeller.beta.devicetree.org/owned-labels';
+const OWNER = ownership({ prefix: P, tegraPrefix: `tegra.${P}`, borrowedKeys: ['nvidia.com/gpu.present'] });
+const planLabelPatch = (n: ObservedNode, desired: Record<string, string>, options: { adoptMatching?: boolean } = {}): LabelPlan => plan_(n, desired, { ownership: OWNER, ...options });
 const node = (labels: Record<string, string>, owned?: string[], extraAnnotations: Record<string, string> = {}): ObservedNode => ({
   name: 'nano',
   resourceVersion: '42',
@@ -36,13 +40,25 @@ test('drift repair: an owned label that was removed or edited is set again', () 
   assert.deepEqual([plan.added, plan.changed], [[`${P}/a`], [`${P}/b`]]);
 });
 
-test('stale owned labels are removed, including ones under an old prefix', () => {
-  const plan = planLabelPatch(node({ 'old.example.com/a': '1', [`${P}/a`]: '1', [`${P}/gone`]: '1' }, ['old.example.com/a', `${P}/a`, `${P}/gone`]), {
-    [`${P}/a`]: '1',
-  });
-  assert.deepEqual(plan.patch?.metadata.labels, { 'old.example.com/a': null, [`${P}/gone`]: null });
-  assert.deepEqual(plan.patch?.metadata.annotations, { [OWNED_LABELS_ANNOTATION]: `${P}/a` });
-  assert.deepEqual(plan.removed, [`${P}/gone`, 'old.example.com/a']);
+test('stale owned labels are removed in the namespaces the instance writes, never outside them', () => {
+  const owned = ['old.example.com/a', `${P}/a`, `${P}/gone`, `tegra.${P}/soc`, 'nvidia.com/gpu.present'];
+  const labels = { 'old.example.com/a': '1', [`${P}/a`]: '1', [`${P}/gone`]: '1', [`tegra.${P}/soc`]: 'tegra210', 'nvidia.com/gpu.present': 'true' };
+  const plan = planLabelPatch(node(labels, owned), { [`${P}/a`]: '1' });
+  assert.deepEqual(plan.patch?.metadata.labels, { [`${P}/gone`]: null, [`tegra.${P}/soc`]: null, 'nvidia.com/gpu.present': null });
+  assert.deepEqual(plan.patch?.metadata.annotations, { [OWNED_LABELS_ANNOTATION]: `${P}/a,old.example.com/a` }, 'the key outside stays recorded');
+  assert.deepEqual(plan.removed, [`${P}/gone`, 'nvidia.com/gpu.present', `tegra.${P}/soc`]);
+  assert.deepEqual(plan.outside, ['old.example.com/a']);
+});
+
+test('each instance has its own record: another prefix or --instance never sees ours', () => {
+  const other = ownership({ prefix: 'dt.example.com', tegraPrefix: 'tegra.dt.example.com' });
+  assert.equal(other.annotation, 'dt-node-labeller.dt.example.com/owned-labels');
+  assert.equal(ownership({ prefix: P, tegraPrefix: `tegra.${P}`, instance: 'init' }).annotation, `init.${OWNED_LABELS_ANNOTATION}`);
+  const theirs = node({ [`${P}/a`]: '1' }, [`${P}/a`]);
+  const plan = plan_(theirs, { 'dt.example.com/a': '1' }, { ownership: other });
+  assert.deepEqual(plan.patch?.metadata.labels, { 'dt.example.com/a': '1' }, 'our record is not theirs: nothing of ours is removed');
+  assert.deepEqual(plan.patch?.metadata.annotations, { [other.annotation]: 'dt.example.com/a' });
+  assert.throws(() => plan_(theirs, { [`${P}/b`]: '1' }, { ownership: other }), /outside the namespaces/);
 });
 
 test("someone else's labels are never touched, even under our prefix", () => {
@@ -66,8 +82,8 @@ test('an owned label someone already removed is dropped from the record', () => 
 });
 
 test('the record parses leniently', () => {
-  assert.deepEqual([...ownedLabels({ [OWNED_LABELS_ANNOTATION]: 'a,,b,' })], ['a', 'b']);
-  assert.deepEqual([...ownedLabels(undefined)], []);
+  assert.deepEqual([...ownedLabels(OWNER, { [OWNED_LABELS_ANNOTATION]: 'a,,b,' })], ['a', 'b']);
+  assert.deepEqual([...ownedLabels(OWNER, undefined)], []);
 });
 
 test('adoptMatching takes over labels already set to the desired value (migration), never differing ones', () => {
@@ -78,4 +94,6 @@ test('adoptMatching takes over labels already set to the desired value (migratio
   assert.deepEqual(plan.conflicts, [`${P}/b`]);
   assert.deepEqual(plan.patch?.metadata, { resourceVersion: '42', labels: {}, annotations: { [OWNED_LABELS_ANNOTATION]: `${P}/a` } });
   assert.deepEqual([plan.added, plan.changed, plan.removed], [[], [], []], 'adopting changes no label');
+  const borrowed = planLabelPatch(node({ 'nvidia.com/gpu.present': 'true' }), { 'nvidia.com/gpu.present': 'true' }, { adoptMatching: true });
+  assert.deepEqual(borrowed.conflicts, ['nvidia.com/gpu.present'], 'a key set by NVIDIA\'s tools or a person is never adopted');
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Logger } from '../../src/controller/logger.ts';
-import { ControllerMetrics } from '../../src/controller/metrics.ts';
+import type { Logger } from '../../src/observability/logger.ts';
+import { ControllerMetrics } from '../../src/observability/metrics.ts';
 import type { NodeFeatureClient } from '../../src/kubernetes/node-feature-client.ts';
 import type { NodeFeature } from '../../src/nfd/node-feature.ts';
 import { NodeFeatureTarget } from '../../src/targets/node-feature-target.ts';
@@ -31,6 +31,9 @@ class Objects implements NodeFeatureClient {
   }
   async deleteNodeFeature(_namespace: string, name: string) {
     return this.stored.delete(name);
+  }
+  async listNodeFeatureNames() {
+    return [...this.stored.keys()];
   }
   #interfere() {
     const race = this.race;

@@ -11,25 +11,101 @@ export function apiStatus(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/** The API server's own message (Status.message) when it sent one. */
+/**
+ * True when a request got no answer at all: undici's fetch fails with "fetch failed" and the system error
+ * in `cause`, and client-node aborts requests and idle watches with AbortError / TimeoutError.
+ */
+export function isNoAnswer(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'AbortError' || error.name === 'TimeoutError') return true;
+  if (error instanceof TypeError && error.message === 'fetch failed') return true;
+  const code = (error.cause as { code?: unknown } | undefined)?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
+}
+
+/** A guarded write that met 409 Conflict again and again: someone else keeps changing the object. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+/**
+ * The `code` label of dt_node_labeller_api_errors_total: the HTTP status, "none" for no answer; undefined
+ * for errors that are no failed API call (file I/O, conflicts that were retried away, bugs).
+ */
+export function apiErrorCode(error: unknown): string | undefined {
+  if (error instanceof ConflictError) return undefined;
+  const status = apiStatus(error);
+  if (status !== undefined) return String(status);
+  return isNoAnswer(error) ? 'none' : undefined;
+}
+
+/**
+ * How to retry a failed call, after client-go's per-class rate limiters: `transient` failures (no answer,
+ * 5xx, 429, conflicts that kept coming) pass, so retry soon; `rejected` ones (401, 403, 422 and the other
+ * 4xx) need someone to change RBAC, a policy or the configuration, so retry rarely.
+ */
+export type FailureClass = 'transient' | 'rejected';
+
+export function failureClass(error: unknown): FailureClass {
+  if (error instanceof ConflictError) return 'transient';
+  const status = apiStatus(error);
+  if (status === undefined || status === 409 || status === 429 || status >= 500) return 'transient';
+  return status >= 400 ? 'rejected' : 'transient';
+}
+
+/** The server's Retry-After (429 and 503 carry one), in ms, or undefined. */
+export function retryAfterMs(error: unknown): number | undefined {
+  if (!(error instanceof ApiException)) return undefined;
+  const header = (error.headers as Record<string, string> | undefined)?.['retry-after'];
+  const seconds = header === undefined ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 600) * 1000 : undefined;
+}
+
+/** The metav1.Status an API server answers errors with, or undefined when the body is something else. */
+function statusBody(error: ApiException<unknown>): { message?: unknown; reason?: unknown } | undefined {
+  const body: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
+  const kind = (body as { kind?: unknown } | undefined)?.kind;
+  return kind === 'Status' || typeof (body as { message?: unknown } | undefined)?.message === 'string' ? (body as { message?: unknown; reason?: unknown }) : undefined;
+}
+
+/**
+ * A 404 that is the API server's NotFound Status: the object does not exist. A 404 in any other form (an
+ * HTML page) means the URL is not a Kubernetes API server, which is an error, not "not registered yet".
+ */
+export function isNotFound(error: unknown): boolean {
+  if (apiStatus(error) !== 404) return false;
+  if (!(error instanceof ApiException)) return true;
+  return statusBody(error)?.reason === 'NotFound';
+}
+
+/** The API server's own message (Status.message) when it sent one; always one line. */
 export function apiMessage(error: unknown): string {
   if (error instanceof ApiException) {
-    const body: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
-    const message = (body as { message?: unknown } | undefined)?.message;
-    if (typeof message === 'string') return message;
-    return `HTTP ${error.code}`;
+    const message = statusBody(error)?.message;
+    if (typeof message === 'string') return message.split('\n')[0]!;
+    return `HTTP ${error.code}, and the answer is not a Kubernetes Status (is this an API server?)`;
   }
   if (error instanceof Error) {
     // fetch says only "fetch failed"; why (ECONNREFUSED, a TLS error, ...) is in its cause.
     const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
     const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
-    return why === undefined ? error.message : `${error.message} (${why})`;
+    return (why === undefined ? error.message : `${error.message} (${why})`).split('\n')[0]!;
   }
   return String(error);
 }
 
-/** How often a resourceVersion-guarded write is re-read and re-planned after 409 Conflict before giving up. */
-export const CONFLICT_RETRIES = 5;
+/**
+ * Which check refused a 403 or 422: a ValidatingAdmissionPolicy names itself in the message
+ * ("ValidatingAdmissionPolicy 'x' with binding 'y' denied request: ..."), a webhook says "admission
+ * webhook", RBAC says "cannot <verb> resource". Undefined when the message says none of these.
+ */
+export function refusedBy(error: unknown): 'admission policy' | 'admission webhook' | 'RBAC' | undefined {
+  const message = apiMessage(error);
+  if (/ValidatingAdmissionPolicy '/.test(message)) return 'admission policy';
+  if (/admission webhook "/.test(message)) return 'admission webhook';
+  if (/ cannot [a-z]+ resource "/.test(message)) return 'RBAC';
+  return undefined;
+}
 
 function safeJson(text: string): unknown {
   try {

@@ -1,3 +1,5 @@
+import { type FailureClass, failureClass, retryAfterMs } from './api-errors.ts';
+
 /** Capped exponential backoff with full jitter, so a fleet of DaemonSet pods does not retry in step. */
 export interface BackoffOptions {
   readonly initialMs: number;
@@ -45,3 +47,34 @@ export const realSleep: Sleep = (ms, signal) =>
     }
     signal.addEventListener('abort', done, { once: true });
   });
+
+/**
+ * Per failure class, as client-go's workqueue rate limiters: transient failures back off 0.5 s doubling to
+ * 8 s, so the labeller notices within 10 s that the API server is back; rejected requests (403, 422, ...)
+ * 2 s doubling to 5 min, so a fleet missing one RBAC rule falls below one request a minute per node within
+ * two minutes instead of hammering the server until someone notices.
+ */
+export const RETRY_POLICY: Readonly<Record<FailureClass, BackoffOptions>> = {
+  transient: { initialMs: 500, maxMs: 8000 },
+  rejected: { initialMs: 2000, maxMs: 300_000 },
+};
+
+/** One Backoff per failure class; a success resets them all. Honours the server's Retry-After. */
+export class RetryBackoff {
+  readonly #backoffs: Record<FailureClass, Backoff>;
+
+  constructor(policy: Readonly<Record<FailureClass, BackoffOptions>> = RETRY_POLICY) {
+    this.#backoffs = { transient: new Backoff(policy.transient), rejected: new Backoff(policy.rejected) };
+  }
+
+  /** How long to wait before retrying after `error`. */
+  next(error: unknown): number {
+    const delay = this.#backoffs[failureClass(error)].next();
+    return Math.max(delay, retryAfterMs(error) ?? 0);
+  }
+
+  reset(): void {
+    this.#backoffs.transient.reset();
+    this.#backoffs.rejected.reset();
+  }
+}

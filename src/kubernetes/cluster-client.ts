@@ -4,13 +4,21 @@ import type { LabelPatch } from '../node-labels/plan-patch.ts';
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 /**
- * Everything the controller asks of the API server, for one Node only. An interface so reconcile and
- * watch logic can be tested against fakes, and the real one against a fake server.
+ * The namespace of Events about Nodes. A Node is cluster-scoped, and the API server accepts a core/v1 Event
+ * about a cluster-scoped object (one without eventTime) only in "default" (pkg/apis/core/validation/
+ * events.go, legacyValidateEvent): anywhere else it is 422 "involvedObject.namespace: does not match".
+ */
+export const NODE_EVENT_NAMESPACE = 'default';
+
+/**
+ * Everything the labeller asks of the API server. An interface so reconcile and watch logic can be tested
+ * against fakes, and the real one against a fake server.
  */
 export interface ClusterClient {
   /** The node (or undefined when it does not exist) and the list's resourceVersion to watch from. */
   listNode(name: string): Promise<{ node: V1Node | undefined; resourceVersion: string }>;
   readNode(name: string): Promise<V1Node>;
+  /** Every Node's name, listed metadata-only in pages, as nfd-gc does, so memory does not grow with node size. */
   listNodeNames(): Promise<string[]>;
   patchNodeMetadata(name: string, patch: LabelPatch): Promise<V1Node>;
   /** Streams events for the one node from `resourceVersion`; resolves a stop function once connected. */
@@ -21,7 +29,8 @@ export interface ClusterClient {
     onEvent: (type: WatchEventType, object: unknown) => void,
     onDone: (error: unknown) => void,
   ): Promise<() => void>;
-  createEvent(namespace: string, event: CoreV1Event): Promise<void>;
+  /** Records an Event about a Node, in NODE_EVENT_NAMESPACE. */
+  createNodeEvent(event: CoreV1Event): Promise<void>;
 }
 
 const byName = (name: string) => `metadata.name=${name}`;
@@ -34,6 +43,14 @@ const byName = (name: string) => `metadata.name=${name}`;
  * really dead connection.
  */
 export const WATCH_IDLE_TIMEOUT_MS = 120_000;
+
+/** Nodes per page of `cleanup --all-nodes`: metadata only, so a page is a few hundred kB at most. */
+export const NODE_PAGE_SIZE = 200;
+/**
+ * Ask for PartialObjectMetadataList, and accept a full list from a server that cannot convert (one that
+ * is not a kube-apiserver, such as KubeEdge's MetaServer): client-node reads the names from either.
+ */
+const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeoutMs?: number } = {}): ClusterClient {
   const core = config.makeApiClient(CoreV1Api);
@@ -49,8 +66,14 @@ export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeout
     },
     readNode: (name) => core.readNode({ name }),
     async listNodeNames() {
-      const list = await core.listNode();
-      return list.items.map((node) => node.metadata?.name ?? '').filter((name) => name !== '');
+      const names: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await core.listNode({ limit: NODE_PAGE_SIZE, ...(token === undefined ? {} : { _continue: token }) }, setHeaderOptions('Accept', METADATA_ONLY));
+        for (const node of page.items) if (node.metadata?.name !== undefined) names.push(node.metadata.name);
+        token = page.metadata?._continue || undefined;
+      } while (token !== undefined);
+      return names;
     },
     patchNodeMetadata: (name, patch) =>
       core.patchNode({ name, body: patch, fieldManager: 'dt-node-labeller' }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
@@ -59,8 +82,8 @@ export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeout
       const controller = await watch.watch('/api/v1/nodes', query, (type, object) => onEvent(type as WatchEventType, object), onDone);
       return () => controller.abort();
     },
-    async createEvent(namespace, event) {
-      await core.createNamespacedEvent({ namespace, body: event });
+    async createNodeEvent(event) {
+      await core.createNamespacedEvent({ namespace: NODE_EVENT_NAMESPACE, body: { ...event, metadata: { ...event.metadata, namespace: NODE_EVENT_NAMESPACE } } });
     },
   };
 }

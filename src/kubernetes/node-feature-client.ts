@@ -11,6 +11,8 @@ export interface NodeFeatureClient {
   replaceNodeFeature(namespace: string, object: NodeFeature): Promise<void>;
   /** False when there was none. */
   deleteNodeFeature(namespace: string, name: string): Promise<boolean>;
+  /** Names of the objects in the namespace carrying `labelSelector` (ours: managed-by dt-node-labeller). */
+  listNodeFeatureNames(namespace: string, labelSelector: string): Promise<string[]>;
 }
 
 export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
@@ -30,6 +32,19 @@ export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
     },
     async replaceNodeFeature(namespace, body) {
       await custom.replaceNamespacedCustomObject({ ...nodeFeatures, namespace, name: body.metadata.name, body });
+    },
+    async listNodeFeatureNames(namespace, labelSelector) {
+      const names: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = (await custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, limit: 200, ...(token === undefined ? {} : { _continue: token }) })) as {
+          items?: Array<{ metadata?: { name?: string } }>;
+          metadata?: { continue?: string };
+        };
+        for (const item of page.items ?? []) if (item.metadata?.name !== undefined) names.push(item.metadata.name);
+        token = page.metadata?.continue || undefined;
+      } while (token !== undefined);
+      return names;
     },
     async deleteNodeFeature(namespace, name) {
       try {

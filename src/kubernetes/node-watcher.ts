@@ -1,65 +1,91 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { apiStatus } from './api-errors.ts';
-import { Backoff, type Sleep } from './backoff.ts';
+import { Backoff, RetryBackoff, type Sleep } from './backoff.ts';
 import type { ClusterClient, WatchEventType } from './cluster-client.ts';
 
 export interface NodeWatcherOptions {
   readonly client: ClusterClient;
   readonly nodeName: string;
-  /** Called with the node after every list and change; undefined when it does not exist (yet). */
-  readonly onNode: (node: V1Node | undefined) => void;
+  /** Called after every list and every change to the cached node. */
+  readonly onChange: () => void;
+  /** A list or watch failed (410 aside); the watcher backs off and tries again. */
   readonly onError: (error: unknown) => void;
-  /** Called when the watch's resourceVersion has expired (410 Gone) and the node is listed again. */
+  /** The watch's resourceVersion expired (410 Gone); the node is listed again. */
   readonly onExpired?: () => void;
   readonly sleep: Sleep;
-  readonly backoff: Backoff;
   /** Server-side watch timeout; the watch is resumed from the last resourceVersion when it ends. */
   readonly watchTimeoutSeconds: number;
+  readonly retry?: RetryBackoff;
+  /** Injectable clock (ms) for tests. */
+  readonly now?: () => number;
 }
 
-/** A watch that ended faster than this did not really run: treat it as a failure and back off. */
-const MIN_HEALTHY_WATCH_MS = 1000;
+/**
+ * A watch that lasted this long was healthy: whatever ends it, the backoff starts over, so one failure after
+ * minutes of service waits half a second, not as long as the fifth failure in a row did.
+ */
+export const HEALTHY_WATCH_MS = 5000;
+/**
+ * Relisting after 410 Gone: at once the first time (the history was compacted), then backing off, because
+ * 410 after 410 means the watch cache lags behind the lists (several API servers behind a load balancer)
+ * and relisting at once would be a LIST loop.
+ */
+export const EXPIRED_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
 
 /**
- * Keeps an up-to-date view of one Node (fieldSelector metadata.name=<node>), so memory and API traffic do
- * not grow with the cluster. Lists once, then watches from the list's resourceVersion and resumes from the
- * last one seen when a watch ends; a 410 Gone (history compacted) means list again.
+ * The informer of one Node (fieldSelector metadata.name=<node>), so memory and traffic do not grow with the
+ * cluster: lists once, then watches from the list's resourceVersion and resumes from the last one seen;
+ * 410 Gone means list again. It is the only writer of the cached node, so what it holds is always the
+ * newest version the server has sent, in the server's order.
  */
 export class NodeWatcher {
-  readonly #options: NodeWatcherOptions;
+  readonly #o: NodeWatcherOptions;
   readonly #abort = new AbortController();
+  readonly #retry: RetryBackoff;
+  readonly #expired = new Backoff(EXPIRED_BACKOFF);
+  #expiredInARow = 0;
   #resourceVersion: string | undefined;
   #stopWatch: (() => void) | undefined;
+  #node: V1Node | null | undefined;
 
   constructor(options: NodeWatcherOptions) {
-    this.#options = options;
+    this.#o = options;
+    this.#retry = options.retry ?? new RetryBackoff();
+  }
+
+  /** The node as last listed or watched: undefined before the first list, null when it does not exist. */
+  get node(): V1Node | null | undefined {
+    return this.#node;
   }
 
   async run(): Promise<void> {
-    const { client, nodeName, onNode, onError, sleep, backoff } = this.#options;
+    const { client, nodeName, sleep } = this.#o;
+    const now = this.#o.now ?? Date.now;
     while (!this.#abort.signal.aborted) {
-      const started = Date.now();
+      const started = now();
+      let delay: number;
       try {
         if (this.#resourceVersion === undefined) {
           const { node, resourceVersion } = await client.listNode(nodeName);
           this.#resourceVersion = resourceVersion;
-          onNode(node);
+          this.#set(node ?? null);
         }
         await this.#watchOnce();
-        if (Date.now() - started >= MIN_HEALTHY_WATCH_MS) {
-          backoff.reset();
-          continue;
-        }
+        // The server ended the watch (its timeout): resume at once, unless it ends them as soon as they start.
+        delay = now() - started >= HEALTHY_WATCH_MS ? this.#healthy() : this.#retry.next(undefined);
       } catch (error) {
         if (this.#abort.signal.aborted) break;
+        if (now() - started >= HEALTHY_WATCH_MS) this.#healthy();
         if (apiStatus(error) === 410) {
-          this.#resourceVersion = undefined; // history is gone: relist, then watch again at once
-          this.#options.onExpired?.();
-          continue;
+          this.#resourceVersion = undefined;
+          this.#o.onExpired?.();
+          delay = this.#expiredInARow++ === 0 ? 0 : this.#expired.next();
+        } else {
+          this.#o.onError(error);
+          delay = this.#retry.next(error);
         }
-        onError(error);
       }
-      await sleep(backoff.next(), this.#abort.signal);
+      if (delay > 0) await sleep(delay, this.#abort.signal);
     }
   }
 
@@ -68,21 +94,35 @@ export class NodeWatcher {
     this.#stopWatch?.();
   }
 
+  /** A watch ran long enough to count as healthy: every backoff starts over. Returns the delay: none. */
+  #healthy(): number {
+    this.#retry.reset();
+    this.#expired.reset();
+    this.#expiredInARow = 0;
+    return 0;
+  }
+
+  #set(node: V1Node | null): void {
+    this.#node = node;
+    this.#o.onChange();
+  }
+
   #watchOnce(): Promise<void> {
-    const { client, nodeName, watchTimeoutSeconds } = this.#options;
+    const { client, nodeName, watchTimeoutSeconds } = this.#o;
     return new Promise((resolve, reject) => {
-      let expired: unknown;
+      let failure: unknown;
       const onEvent = (type: WatchEventType, object: unknown) => {
         if (type === 'ERROR') {
-          expired = { statusCode: (object as { code?: number } | undefined)?.code ?? 500, message: (object as { message?: string } | undefined)?.message };
+          const status = object as { code?: number; message?: string } | undefined;
+          failure = Object.assign(new Error(status?.message ?? 'watch error'), { statusCode: status?.code ?? 500 });
           return;
         }
         this.#handle(type, object as V1Node);
       };
       const onDone = (error: unknown) => {
         this.#stopWatch = undefined;
-        // client-node ends an idle stream with a TimeoutError; that is a normal end: resume.
-        if (expired !== undefined) reject(expired);
+        // client-node ends an idle stream with a TimeoutError: a normal end, resume.
+        if (failure !== undefined) reject(failure);
         else if (error && (error as Error).name !== 'TimeoutError' && (error as Error).name !== 'AbortError') reject(error);
         else resolve();
       };
@@ -96,7 +136,7 @@ export class NodeWatcher {
   #handle(type: WatchEventType, node: V1Node): void {
     const resourceVersion = node.metadata?.resourceVersion;
     if (resourceVersion !== undefined) this.#resourceVersion = resourceVersion;
-    if (type === 'ADDED' || type === 'MODIFIED') this.#options.onNode(node);
-    else if (type === 'DELETED') this.#options.onNode(undefined);
+    if (type === 'ADDED' || type === 'MODIFIED') this.#set(node);
+    else if (type === 'DELETED') this.#set(null);
   }
 }

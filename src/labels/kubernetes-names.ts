@@ -6,6 +6,7 @@ export const MAX_DNS_SUBDOMAIN_LENGTH = 253;
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function isValidLabelName(name: string): boolean {
   return name.length <= MAX_LABEL_NAME_LENGTH && LABEL_NAME.test(name);
@@ -18,6 +19,11 @@ export function isValidLabelValue(value: string): boolean {
 
 export function isValidDnsSubdomain(value: string): boolean {
   return value.length <= MAX_DNS_SUBDOMAIN_LENGTH && DNS_SUBDOMAIN.test(value);
+}
+
+/** An RFC 1123 label (namespace names, --instance): at most 63 of [a-z0-9-], alphanumeric at both ends. */
+export function isValidDnsLabel(value: string): boolean {
+  return value.length <= MAX_LABEL_NAME_LENGTH && DNS_LABEL.test(value);
 }
 
 /** A full key: `name` or `prefix/name`, the prefix a DNS subdomain. */

@@ -1,6 +1,7 @@
 // NFD's "local" feature source: nfd-worker reads files in /etc/kubernetes/node-feature-discovery/features.d/
 // with one `<namespace>/<name>[=<value>]` per line, `#` comments, and ignores dot files and files over
 // 64 kB. This writes our labels in that format, for clusters where NFD owns node labels.
+import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -20,12 +21,13 @@ export function formatFeatureFile(labels: Readonly<Record<string, string>>): str
 
 /**
  * Replaces `path` atomically: write a dot file beside it (NFD ignores dot files), flush it, rename it over
- * the old one, so nfd-worker never reads half a file.
+ * the old one, so nfd-worker never reads half a file. The dot file's name is random, not the pid (1 in every
+ * container), and created exclusively, so two writers never share one.
  */
 export function writeFileAtomically(path: string, text: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const fd = openSync(temporary, 'w', 0o644);
+    const fd = openSync(temporary, 'wx', 0o644);
     try {
       writeSync(fd, text);
       fsyncSync(fd);

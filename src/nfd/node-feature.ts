@@ -9,6 +9,8 @@ export const NODE_FEATURE_PLURAL = 'nodefeatures';
 /** The label nfd-master reads to know which node a NodeFeature is for. */
 export const NODE_NAME_LABEL = 'nfd.node.kubernetes.io/node-name';
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'dt-node-labeller' } as const;
+/** Selects every NodeFeature this labeller made, also those of Nodes that no longer exist. */
+export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=dt-node-labeller';
 const NAME_PREFIX = 'dt-node-labeller-';
 const MAX_NAME = 253;
 

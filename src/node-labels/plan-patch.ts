@@ -1,4 +1,4 @@
-import { formatOwnedLabels, OWNED_LABELS_ANNOTATION, ownedLabels } from './ownership.ts';
+import { formatOwnedLabels, inOwnNamespaces, mayWrite, type Ownership, ownedLabels } from './ownership.ts';
 
 /** What the labeller sees of its Node: only the metadata it reads. */
 export interface ObservedNode {
@@ -8,11 +8,6 @@ export interface ObservedNode {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
-/**
- * A JSON merge patch (RFC 7386) of the node's metadata: `null` deletes a key. It carries the
- * resourceVersion it was planned against, which the API server treats as a precondition (409 Conflict when
- * the node changed since), so a concurrent writer's change is never overwritten unseen.
- */
 /** The part of a Node's metadata the planner reads, with absent maps as empty ones. */
 export function observedNode(metadata: { name?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } | undefined): ObservedNode {
   return {
@@ -23,6 +18,11 @@ export function observedNode(metadata: { name?: string; resourceVersion?: string
   };
 }
 
+/**
+ * A JSON merge patch (RFC 7386) of the node's metadata: `null` deletes a key. It carries the
+ * resourceVersion it was planned against, which the API server treats as a precondition (409 Conflict when
+ * the node changed since), so a concurrent writer's change is never overwritten unseen.
+ */
 export interface LabelPatch {
   readonly metadata: {
     readonly resourceVersion?: string;
@@ -39,32 +39,42 @@ export interface LabelPlan {
   readonly removed: string[];
   /** Desired keys already set by someone else: left alone, reported. */
   readonly conflicts: string[];
+  /** Owned keys outside the namespaces this instance writes now (an old --tegra-prefix): kept, never removed. */
+  readonly outside: string[];
 }
 
 export interface PlanOptions {
+  /** Whose labels these are and where the record lives. */
+  readonly ownership: Ownership;
   /**
-   * Take ownership of a desired label that is already set to exactly the desired value by someone else
-   * (typically the Go labeller this one replaces). Opt-in: from then on it is removed when it stops being
-   * true, which an admin who set it by hand may not expect.
+   * Take ownership of a desired label in the instance's own namespaces that is already set to exactly the
+   * desired value by someone else (typically the Go labeller this one replaces). Opt-in: from then on it is
+   * removed when it stops being true, which an admin who set it by hand may not expect. Borrowed keys
+   * (nvidia.com/gpu.present) are never adopted.
    */
   readonly adoptMatching?: boolean;
 }
 
 /**
  * Level-triggered: compares the node as it is with what the devicetree says and plans the smallest patch
- * that makes them agree, touching only labels we own (or create). Pass `desired = {}` to remove them all.
+ * that makes them agree, touching only labels we own (or create) in namespaces we write. Pass
+ * `desired = {}` to remove them all.
  */
-export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<string, string>>, options: PlanOptions = {}): LabelPlan {
-  const owned = ownedLabels(node.annotations);
+export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<string, string>>, options: PlanOptions): LabelPlan {
+  const { ownership: owner } = options;
+  const annotation = owner.annotation;
+  const owned = ownedLabels(owner, node.annotations);
   const labels: Record<string, string | null> = {};
   const added: string[] = [];
   const changed: string[] = [];
   const removed: string[] = [];
   const conflicts: string[] = [];
+  const outside: string[] = [];
   const nowOwned = new Set<string>();
   for (const [key, value] of Object.entries(desired)) {
+    if (!mayWrite(owner, key)) throw new RangeError(`${key} is outside the namespaces this labeller writes`);
     const current = node.labels[key];
-    const adoptable = options.adoptMatching === true && current === value;
+    const adoptable = options.adoptMatching === true && current === value && inOwnNamespaces(owner, key);
     if (current !== undefined && !owned.has(key) && !adoptable) {
       conflicts.push(key);
       continue;
@@ -76,17 +86,22 @@ export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<stri
   }
   for (const key of owned) {
     if (nowOwned.has(key)) continue;
+    if (!mayWrite(owner, key)) {
+      outside.push(key);
+      nowOwned.add(key);
+      continue;
+    }
     if (node.labels[key] !== undefined) {
       labels[key] = null;
       removed.push(key);
     }
   }
   const record = formatOwnedLabels(nowOwned);
-  const annotationChanged = record !== formatOwnedLabels(owned) || (record === '' && OWNED_LABELS_ANNOTATION in node.annotations);
-  const annotations: Record<string, string | null> = annotationChanged ? { [OWNED_LABELS_ANNOTATION]: record === '' ? null : record } : {};
+  const annotationChanged = record !== formatOwnedLabels(owned) || (record === '' && annotation in node.annotations);
+  const annotations: Record<string, string | null> = annotationChanged ? { [annotation]: record === '' ? null : record } : {};
   const needed = Object.keys(labels).length > 0 || annotationChanged;
   const patch: LabelPatch | undefined = needed
     ? { metadata: { ...(node.resourceVersion === undefined ? {} : { resourceVersion: node.resourceVersion }), labels, annotations } }
     : undefined;
-  return { patch, added: added.sort(), changed: changed.sort(), removed: removed.sort(), conflicts: conflicts.sort() };
+  return { patch, added: added.sort(), changed: changed.sort(), removed: removed.sort(), conflicts: conflicts.sort(), outside: outside.sort() };
 }

@@ -1,7 +1,7 @@
-import type { Logger } from '../controller/logger.ts';
-import type { ControllerMetrics } from '../controller/metrics.ts';
-import { CONFLICT_RETRIES, apiStatus } from '../kubernetes/api-errors.ts';
 import type { NodeFeatureClient } from '../kubernetes/node-feature-client.ts';
+import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ControllerMetrics } from '../observability/metrics.ts';
 import { desiredNodeFeature, nodeFeatureName, updatedNodeFeature } from '../nfd/node-feature.ts';
 import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
 
@@ -29,28 +29,24 @@ export class NodeFeatureTarget implements LabelTarget {
     this.permissionHint = `the service account needs get, create and update on nodefeatures.nfd.k8s-sigs.io in namespace ${options.namespace}`;
   }
 
-  async reconcile(desired: Readonly<Record<string, string>>): Promise<ReconcileOutcome> {
+  reconcile(desired: Readonly<Record<string, string>>): Promise<ReconcileOutcome> {
     const wanted = desiredNodeFeature(this.#nodeName, this.#namespace, desired);
     const labels = Object.keys(desired).length;
-    for (let attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
-      const stored = await this.#client.getNodeFeature(this.#namespace, wanted.metadata.name);
-      try {
+    return retryOnConflict(
+      this.description,
+      async () => {
+        const stored = await this.#client.getNodeFeature(this.#namespace, wanted.metadata.name);
         if (stored === undefined) {
-          await this.#client.createNodeFeature(this.#namespace, wanted);
+          await this.#client.createNodeFeature(this.#namespace, wanted); // 409: created meanwhile, read it again
         } else {
           const updated = updatedNodeFeature(stored, wanted);
           if (updated === undefined) return { result: 'unchanged', labels };
           await this.#client.replaceNodeFeature(this.#namespace, updated);
         }
-      } catch (error) {
-        const status = apiStatus(error);
-        if (status !== 409) throw error; // 409: changed (or created) meanwhile: read it again
-        this.#metrics.reconciles.inc({ result: 'conflict' });
-        continue;
-      }
-      this.#logger.info(`${stored === undefined ? 'created' : 'updated'} ${this.description}`, { labels: Object.keys(desired) });
-      return { result: 'applied', labels };
-    }
-    throw new Error(`${this.description} kept changing: ${CONFLICT_RETRIES} writes in a row met 409 Conflict`);
+        this.#logger.info(`${stored === undefined ? 'created' : 'updated'} ${this.description}`, { labels: Object.keys(desired) });
+        return { result: 'applied', labels };
+      },
+      () => this.#metrics.reconciles.inc({ result: 'conflict' }),
+    );
   }
 }

@@ -1,36 +1,45 @@
 import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
-import { CONFLICT_RETRIES, apiMessage, apiStatus } from '../kubernetes/api-errors.ts';
-import { Backoff, type BackoffOptions, type Sleep } from '../kubernetes/backoff.ts';
-import type { ClusterClient } from '../kubernetes/cluster-client.ts';
+import { apiMessage, isNotFound } from '../kubernetes/api-errors.ts';
+import type { RetryBackoff, Sleep } from '../kubernetes/backoff.ts';
+import { type ClusterClient, NODE_EVENT_NAMESPACE } from '../kubernetes/cluster-client.ts';
 import { NodeWatcher } from '../kubernetes/node-watcher.ts';
+import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
+import type { Ownership } from '../node-labels/ownership.ts';
 import { type LabelPlan, observedNode, planLabelPatch } from '../node-labels/plan-patch.ts';
-import type { Logger } from '../controller/logger.ts';
-import type { ControllerMetrics } from '../controller/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
 
 export interface NodeLabelsTargetOptions {
   readonly nodeName: string;
   readonly client: ClusterClient;
+  readonly ownership: Ownership;
   readonly logger: Logger;
   readonly metrics: ControllerMetrics;
   readonly sleep: Sleep;
-  readonly backoff: BackoffOptions;
+  /** The watch's retries (a fresh RetryBackoff by default). */
+  readonly watchRetry?: RetryBackoff;
   readonly watchTimeoutSeconds: number;
-  /** Namespace for Kubernetes Events about the node; undefined: emit none. */
-  readonly eventNamespace: string | undefined;
+  /** Record a LabelsUpdated Event on the Node (in NODE_EVENT_NAMESPACE) when labels change. */
+  readonly events: boolean;
   /** --adopt-existing: take over labels already set to the desired value (see PlanOptions). */
   readonly adoptMatching?: boolean;
 }
 
 /**
  * The default target: the labels of this machine's own Node, changed only by resourceVersion-guarded
- * merge patches that touch nothing but the labels it owns and its ownership record. Watches the one Node.
+ * merge patches that touch nothing but the labels this instance owns and its ownership record. The node
+ * as last seen comes from a NodeWatcher, its only writer; reads done here (a resync, a retry after 409)
+ * are used for that one plan and not kept.
  */
 export class NodeLabelsTarget implements LabelTarget {
   readonly #o: NodeLabelsTargetOptions;
-  /** The node as last seen: undefined = not known, null = it does not exist. */
-  #node: V1Node | null | undefined;
+  #watcher: NodeWatcher | undefined;
+  /** Our last patch: the node as the server returned it, and the resourceVersion it was planned against. */
+  #written: { before: string | undefined; after: V1Node } | undefined;
   #lastConflicts = '';
+  #lastOutside = '';
+  #eventFailureLogged = false;
   readonly description: string;
   readonly permissionHint = 'the service account needs get, list, watch and patch on nodes';
 
@@ -43,87 +52,91 @@ export class NodeLabelsTarget implements LabelTarget {
     const watcher = new NodeWatcher({
       client: this.#o.client,
       nodeName: this.#o.nodeName,
-      onNode: (node) => {
-        this.#node = node ?? null;
-        changed();
-      },
+      onChange: changed,
       onError: failed,
       onExpired: () => this.#o.logger.debug('watch resourceVersion expired (410 Gone); listing the node again'),
       sleep: this.#o.sleep,
-      backoff: new Backoff(this.#o.backoff),
+      ...(this.#o.watchRetry === undefined ? {} : { retry: this.#o.watchRetry }),
       watchTimeoutSeconds: this.#o.watchTimeoutSeconds,
     });
+    this.#watcher = watcher;
     signal.addEventListener('abort', () => watcher.stop(), { once: true });
     if (!signal.aborted) await watcher.run();
   }
 
-  async reconcile(desired: Readonly<Record<string, string>>, fresh: boolean): Promise<ReconcileOutcome> {
-    if (fresh) this.#node = undefined;
-    try {
-      return await this.#reconcile(desired);
-    } catch (error) {
-      this.#node = undefined; // after a failure, trust nothing cached
-      throw error;
-    }
-  }
-
-  async #reconcile(desired: Readonly<Record<string, string>>): Promise<ReconcileOutcome> {
-    for (let attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
-      const node = this.#node === undefined ? await this.#readNode() : this.#node;
-      if (node === null) {
-        this.#o.logger.warn('node not found; waiting for it to register');
-        return 'waiting';
-      }
-      const plan = planLabelPatch(observedNode(node.metadata), desired, { adoptMatching: this.#o.adoptMatching === true });
-      this.#reportConflicts(plan);
-      const labels = Object.keys(desired).length - plan.conflicts.length;
-      if (plan.patch === undefined) return { result: 'unchanged', labels };
-      try {
-        this.#node = await this.#o.client.patchNodeMetadata(this.#o.nodeName, plan.patch);
-      } catch (error) {
-        if (apiStatus(error) !== 409) throw error;
+  reconcile(desired: Readonly<Record<string, string>>, fresh: boolean): Promise<ReconcileOutcome> {
+    return retryOnConflict(
+      this.description,
+      async (retry) => {
+        const node = fresh || retry > 0 ? await this.#read() : this.#cached() ?? (await this.#read());
+        if (node === null) {
+          this.#o.logger.warn('node not found; waiting for it to register');
+          return 'waiting';
+        }
+        const plan = planLabelPatch(observedNode(node.metadata), desired, { ownership: this.#o.ownership, adoptMatching: this.#o.adoptMatching === true });
+        this.#report(plan);
+        const labels = Object.keys(desired).length - plan.conflicts.length;
+        if (plan.patch === undefined) return { result: 'unchanged', labels };
+        const updated = await this.#o.client.patchNodeMetadata(this.#o.nodeName, plan.patch);
+        this.#written = { before: node.metadata?.resourceVersion, after: updated };
+        this.#o.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed });
+        await this.#recordEvent(updated, plan);
+        return { result: 'applied', labels };
+      },
+      () => {
         this.#o.metrics.reconciles.inc({ result: 'conflict' });
-        this.#o.logger.debug('node changed while patching; re-reading it');
-        this.#node = undefined;
-        continue;
-      }
-      this.#o.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed });
-      await this.#emitEvent(plan);
-      return { result: 'applied', labels };
-    }
-    throw new Error(`the node kept changing: ${CONFLICT_RETRIES} patches in a row met 409 Conflict`);
+        this.#o.logger.debug('node changed while patching; reading it again');
+      },
+    );
   }
 
-  async #readNode(): Promise<V1Node | null> {
+  /**
+   * The watcher's node; undefined before it listed. Until the watch delivers our own last patch, the
+   * cache still shows the version that patch was planned against: then the patch's answer is newer.
+   */
+  #cached(): V1Node | null | undefined {
+    const node = this.#watcher?.node;
+    const written = this.#written;
+    if (written !== undefined && node?.metadata?.resourceVersion === written.before) return written.after;
+    return node;
+  }
+
+  async #read(): Promise<V1Node | null> {
     try {
-      return (this.#node = await this.#o.client.readNode(this.#o.nodeName));
+      return await this.#o.client.readNode(this.#o.nodeName);
     } catch (error) {
-      if (apiStatus(error) === 404) return (this.#node = null);
+      if (isNotFound(error)) return null;
       throw error;
     }
   }
 
-  #reportConflicts(plan: LabelPlan): void {
+  #report(plan: LabelPlan): void {
     this.#o.metrics.labelConflicts.set(plan.conflicts.length);
-    const key = plan.conflicts.join(',');
-    if (key !== '' && key !== this.#lastConflicts) {
-      this.#o.logger.warn('labels already set by someone else are left alone', { labels: plan.conflicts });
+    const conflicts = plan.conflicts.join(',');
+    if (conflicts !== '' && conflicts !== this.#lastConflicts) this.#o.logger.warn('labels already set by someone else are left alone', { labels: plan.conflicts });
+    this.#lastConflicts = conflicts;
+    const outside = plan.outside.join(',');
+    if (outside !== '' && outside !== this.#lastOutside) {
+      this.#o.logger.warn('labels this instance set under another prefix are left in place; remove them with cleanup and the old prefix', { labels: plan.outside });
     }
-    this.#lastConflicts = key;
+    this.#lastOutside = outside;
   }
 
-  async #emitEvent(plan: LabelPlan): Promise<void> {
-    const namespace = this.#o.eventNamespace;
-    if (namespace === undefined || this.#node === null || this.#node === undefined) return;
+  async #recordEvent(node: V1Node, plan: LabelPlan): Promise<void> {
+    if (!this.#o.events) return;
     try {
-      await this.#o.client.createEvent(namespace, labelsEvent(this.#node, namespace, plan));
+      await this.#o.client.createNodeEvent(labelsEvent(node, plan));
     } catch (error) {
-      this.#o.logger.debug(`could not record an event: ${apiMessage(error)}`);
+      // An Event is a courtesy: its failure never fails the reconcile, and is reported once.
+      const message = `could not record a LabelsUpdated Event in namespace ${NODE_EVENT_NAMESPACE}: ${apiMessage(error)}`;
+      if (!this.#eventFailureLogged) this.#o.logger.warn(`${message} (the service account needs create on events there; --no-events turns them off)`);
+      else this.#o.logger.debug(message);
+      this.#eventFailureLogged = true;
     }
   }
 }
 
-function labelsEvent(node: V1Node, namespace: string, plan: LabelPlan): CoreV1Event {
+function labelsEvent(node: V1Node, plan: LabelPlan): CoreV1Event {
   const parts = [
     ['added', plan.added],
     ['changed', plan.changed],
@@ -136,7 +149,7 @@ function labelsEvent(node: V1Node, namespace: string, plan: LabelPlan): CoreV1Ev
   const now = new Date();
   const name = node.metadata?.name ?? '';
   return {
-    metadata: { generateName: `${name}.`, namespace },
+    metadata: { generateName: `${name}.`, namespace: NODE_EVENT_NAMESPACE },
     involvedObject: { kind: 'Node', apiVersion: 'v1', name, ...(node.metadata?.uid === undefined ? {} : { uid: node.metadata.uid }) },
     reason: 'LabelsUpdated',
     message: message === '' ? 'ownership record updated' : `devicetree labels ${message}`,
