@@ -9,6 +9,7 @@ import { tegraFacts, type TegraFactOptions } from './facts/tegra-facts.ts';
 import { TEGRA_GPU_COMPATIBLES } from './hardware/tegra.ts';
 import { computeLabels, type LabelSet } from './labels/compute-labels.ts';
 import { DEFAULT_NODE_NAMES, selectNodes, type Selection } from './selection/select-nodes.ts';
+import { type UnmatchedName, unmatchedNames } from './selection/unlabelled.ts';
 
 /** Which nodes become which labels: the label rules, as the flags set them. */
 export interface LabelRules {
@@ -24,11 +25,22 @@ export interface DiscoverOptions extends LabelRules {
   readonly location: TreeLocation;
 }
 
+/**
+ * Labels one node may get. Real boards get a few dozen; a crafted tree could yield thousands, and the Node
+ * object and the ownership annotation (all annotations share 256 KiB) have size limits. 200 keys of the
+ * longest possible length (317 characters) keep the record under a quarter of that.
+ */
+export const MAX_LABELS = 200;
+
 export interface Discovery extends LabelSet {
   readonly tree: DeviceTree;
   readonly selection: Selection;
   /** Facts that could not be given, and why. */
   readonly notes: readonly string[];
+  /** Compatible-derived keys dropped because the node would get more than MAX_LABELS. */
+  readonly leftOut: readonly string[];
+  /** -n names that match no node, with the names of nodes whose compatible mentions them. */
+  readonly unmatched: readonly UnmatchedName[];
 }
 
 export function discover(options: DiscoverOptions): Discovery {
@@ -43,17 +55,22 @@ export function discover(options: DiscoverOptions): Discovery {
     compatibles: TEGRA_GPU_COMPATIBLES,
     includeDisabled: options.includeDisabled,
   });
-  const compatibleLabels = computeLabels(selection.selected, options.prefix);
-  if (options.tegra === undefined) return { tree, selection, ...compatibleLabels, notes: [] };
-  const l4t = 'hostRoot' in options.location ? readL4tRelease(options.location.hostRoot) : undefined;
-  const facts = tegraFacts(tree.root, selection.selected, l4t, options.tegra);
+  const compatible = computeLabels(selection.selected, options.prefix);
+  const l4t = options.tegra !== undefined && 'hostRoot' in options.location ? readL4tRelease(options.location.hostRoot) : undefined;
+  const facts = options.tegra === undefined ? { labels: {}, sources: {}, notes: [] } : tegraFacts(tree.root, selection.selected, l4t, options.tegra);
+  // Facts are few and always kept; compatible-derived keys beyond the cap are left out, the last in order.
+  const room = MAX_LABELS - Object.keys(facts.labels).length;
+  const keys = Object.keys(compatible.labels);
+  const kept = Object.fromEntries(keys.slice(0, room).map((key) => [key, compatible.labels[key]!]));
   return {
     tree,
     selection,
-    labels: sortKeys({ ...compatibleLabels.labels, ...facts.labels }),
-    sources: { ...compatibleLabels.sources, ...facts.sources },
-    skipped: compatibleLabels.skipped,
+    labels: sortKeys({ ...kept, ...facts.labels }),
+    sources: { ...compatible.sources, ...facts.sources },
+    skipped: compatible.skipped,
     notes: facts.notes,
+    leftOut: keys.slice(room),
+    unmatched: unmatchedNames(tree.root, options.nodeNames),
   };
 }
 

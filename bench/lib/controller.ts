@@ -11,7 +11,8 @@ import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../..
 import { NODES } from '../../__tests__/helpers/fake-api/resources.ts';
 
 /** The shipped entry point, and the same program unbundled (Node strips the types) for comparison. */
-export const BUNDLE = 'dist/dt-node-labeller.js';
+/** The built CLI to run; DT_NODE_LABELLER_BUNDLE points at another build (e.g. an older commit's, to compare). */
+export const BUNDLE = process.env.DT_NODE_LABELLER_BUNDLE ?? 'dist/dt-node-labeller.js';
 export const SOURCE = 'src/cli/main.ts';
 const DTB = 'examples/devicetree/jetson-nano.dtb';
 /** Any key with this prefix on the node means the labeller's patch has landed. */
@@ -66,6 +67,8 @@ export interface Labeller {
   readonly spawnedAt: number;
   /** Settles with the exit code when the process ends, for whatever reason. */
   readonly exited: Promise<number | null>;
+  /** Where its /metrics is served, once it has said so in its log. */
+  readonly metricsUrl: Promise<string>;
   /** The last lines of its log (stderr), for error messages. */
   logTail(): string;
   /** SIGTERM, as the kubelet sends; SIGKILL if it has not exited after 6 s (it promises 5 s). */
@@ -78,21 +81,30 @@ export interface LabellerOptions {
   readonly variant?: Variant;
   /** BUNDLE (default) or SOURCE. */
   readonly entry?: string;
+  /** More `run` arguments, after the chart's. */
+  readonly args?: readonly string[];
 }
 
 /** Starts `run` for one node, with the flags the Helm chart passes apart from the address (port 0). */
-export function startLabeller({ cluster, nodeName, variant = parseVariant(''), entry = BUNDLE }: LabellerOptions): Labeller {
-  const args = [...variant.flags, entry, 'run', '--dtb', DTB, '--node-name', nodeName, '--kubeconfig', cluster.kubeconfig, '--metrics-address', '127.0.0.1:0'];
+export function startLabeller({ cluster, nodeName, variant = parseVariant(''), entry = BUNDLE, args: extra = [] }: LabellerOptions): Labeller {
+  const args = [...variant.flags, entry, 'run', '--dtb', DTB, '--node-name', nodeName, '--kubeconfig', cluster.kubeconfig, '--metrics-address', '127.0.0.1:0', ...extra];
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { env: { ...process.env, ...variant.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
+  let resolveMetrics: (url: string) => void;
+  const metricsUrl = new Promise<string>((resolve) => (resolveMetrics = resolve));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    const serving = /"address":"([^"]+)"[^\n]*"message":"serving|"message":"serving[^\n]*"address":"([^"]+)"/.exec(chunk);
+    if (serving !== null) resolveMetrics(`http://${serving[1] ?? serving[2]}/metrics`);
+    log = (log + chunk).slice(-4000);
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     pid: child.pid!,
     spawnedAt,
     exited,
+    metricsUrl,
     logTail: () => log.trim().split('\n').slice(-5).join('\n'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,21 +1,34 @@
 import { Command, Option } from 'commander';
-import { addClusterOptions, type ClusterFlags } from './cluster-options.ts';
+import type { CleanupOptions } from '../app/options.ts';
+import { addClusterOptions, type ClusterFlags, clusterAccess, resolveNodeName } from './cluster-options.ts';
 import type { CliIo } from './io.ts';
-import { addTargetOptions, type TargetFlags } from './target-options.ts';
+import { addInstanceOption, type InstanceFlags, labelOwnership } from './ownership-options.ts';
 import type { ExitCodeSink } from './program.ts';
+import { addTargetOptions, type TargetFlags, targetOptions } from './target-options.ts';
+import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
+import { type LabelFlags, parsePrefix } from './tree-options.ts';
 
-export interface CleanupFlags extends ClusterFlags, TargetFlags {
+interface CleanupFlags extends ClusterFlags, TargetFlags, InstanceFlags, Pick<LabelFlags, 'prefix' | 'tegraPrefix'> {
   allNodes?: boolean;
 }
 
-/** `cleanup`: removes the labels the labeller owns (its ownership record says which), nothing else. */
+/** `cleanup`: removes the labels a labeller instance owns (its ownership record says which), nothing else. */
 export function cleanupCommand(io: CliIo, setExitCode: ExitCodeSink): Command {
-  const command = new Command('cleanup').description('remove the labels this labeller set, from its node or from every node');
-  addClusterOptions(command);
-  command.addOption(new Option('--all-nodes', 'clean every Node in the cluster (for a Helm pre-delete hook)'));
+  const command = new Command('cleanup').description('remove the labels a labeller instance set, from this node or from every node');
+  addClusterOptions(command, 'the Node to clean').addOption(new Option('--all-nodes', 'clean every Node in the cluster (for a Helm pre-delete hook)').conflicts('nodeName'));
+  command
+    .addOption(new Option('--prefix <prefix>', 'label key prefix of the instance to clean up').argParser(parsePrefix).default(DEFAULT_PREFIX))
+    .addOption(new Option('--tegra-prefix <prefix>', "its Jetson facts' key prefix (default: tegra.<prefix>)").argParser(parsePrefix));
+  addInstanceOption(command);
   addTargetOptions(command, 'remove');
   return command.action(async (flags: CleanupFlags) => {
-    const { cleanup } = await import('../controller/cleanup.ts');
-    setExitCode(await cleanup(flags, io));
+    const options: CleanupOptions = {
+      nodes: flags.allNodes === true ? 'all' : { name: resolveNodeName(flags) },
+      cluster: clusterAccess(flags),
+      target: targetOptions(flags),
+      ownership: labelOwnership({ ...flags, tegraFacts: true }),
+    };
+    const { cleanup } = await import('../app/cleanup.ts');
+    setExitCode(await cleanup(options, io));
   });
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { type Discovery, discover } from '../discover.ts';
-import { selectingName, unlabelledAccelerators, unmatchedNames } from '../selection/unlabelled.ts';
+import { discoveryWarnings } from '../discover-warnings.ts';
+import { selectingName, unlabelledAccelerators } from '../selection/unlabelled.ts';
 import { formatLabels, LABEL_OUTPUT_FORMATS, type LabelOutputFormat } from './label-output.ts';
 import { type CliIo, printable } from './io.ts';
 import { addLabelOptions, addTreeSourceOptions, type LabelFlags, labelRules, type TreeSourceFlags, treeLocation } from './tree-options.ts';
@@ -24,9 +25,7 @@ export function labelsCommand(io: CliIo): Command {
     const result = discover({ location: treeLocation(flags), ...rules });
     for (const node of result.selection.disabled) io.warn(`skipped ${printable(node.path)}: status is ${JSON.stringify(node.status ?? '')} (use --include-disabled to label it)`);
     for (const skip of result.skipped) io.warn(`skipped compatible ${JSON.stringify(skip.compatible)} of ${printable(skip.node)}: ${skip.reason}`);
-    for (const { name, suggestions } of unmatchedNames(result.tree.root, rules.nodeNames)) {
-      io.warn(`-n ${name} matches no node${suggestions.length > 0 ? `; nodes whose compatible mentions it: ${suggestions.map((s) => printable(s)).join(', ')}` : ''}`);
-    }
+    for (const line of discoveryWarnings(result)) io.warn(line);
     if (Object.keys(result.labels).length === 0) io.warn(`${printable(result.tree.source.path)} yields no labels`);
     io.out(flags.output === 'wide' ? formatWide(result) : formatLabels(result.labels, flags.output));
   });

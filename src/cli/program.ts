@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DevicetreeSourceError, FdtError } from '../devicetree/errors.ts';
+import { KubeConfigError } from '../kubernetes/kube-config-error.ts';
 import { VERSION } from '../version.ts';
 import { dumpCommand } from './dump-command.ts';
 import type { CliIo } from './io.ts';
@@ -44,7 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT_USAGE;
     }
     const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');
-    io.error(error instanceof FdtError || error instanceof DevicetreeSourceError ? error.message : describeUnexpected(error));
+    io.error(error instanceof FdtError || error instanceof DevicetreeSourceError || error instanceof KubeConfigError ? error.message : describeUnexpected(error));
     if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     return EXIT_FAILURE;
   }

@@ -1,20 +1,22 @@
-import { Command, Option } from 'commander';
-import { LOG_LEVELS } from '../controller/logger.ts';
-import { addClusterOptions, type ClusterFlags } from './cluster-options.ts';
-import { parseDuration } from './duration.ts';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { RunOptions } from '../app/options.ts';
+import { parseListenAddress } from '../app/status-server.ts';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../observability/logger.ts';
+import { addClusterOptions, type ClusterFlags, clusterAccess, resolveNodeName } from './cluster-options.ts';
+import { type Interval, intervalParser } from './duration.ts';
+import { addInstanceOption, type InstanceFlags, labelOwnership } from './ownership-options.ts';
 import type { ExitCodeSink } from './program.ts';
-import { addTargetOptions, type TargetFlags } from './target-options.ts';
-import { addLabelOptions, addTreeSourceOptions, type LabelFlags, type TreeSourceFlags } from './tree-options.ts';
+import { addTargetOptions, type TargetFlags, targetOptions } from './target-options.ts';
+import { addLabelOptions, addTreeSourceOptions, type LabelFlags, labelRules, type TreeSourceFlags, treeLocation } from './tree-options.ts';
 
-export interface RunFlags extends TreeSourceFlags, LabelFlags, ClusterFlags, TargetFlags {
+interface RunFlags extends TreeSourceFlags, LabelFlags, ClusterFlags, TargetFlags, InstanceFlags {
   once?: boolean;
-  rereadInterval?: number;
-  resyncInterval?: number;
-  metricsAddress: string;
-  logFormat: 'json' | 'text';
-  logLevel: (typeof LOG_LEVELS)[number];
+  rereadInterval: Interval;
+  resyncInterval: Interval;
+  metricsAddress: RunOptions['listen'];
+  logFormat: LogFormat;
+  logLevel: LogLevel;
   events: boolean;
-  eventNamespace: string;
   adoptExisting?: boolean;
 }
 
@@ -23,20 +25,51 @@ export function runCommand(setExitCode: ExitCodeSink): Command {
   const command = new Command('run').description("label this machine's Node and keep the labels true (the DaemonSet's command)");
   addTreeSourceOptions(command);
   addLabelOptions(command);
-  addClusterOptions(command);
+  addInstanceOption(command);
+  addClusterOptions(command, 'the Node to label');
   command
     .addOption(new Option('--once', 'label the node, then exit 0 (labelled) or 1 (for init containers)'))
-    .addOption(new Option('--reread-interval <duration>', 're-read the devicetree this often, e.g. 10m (default: only on SIGHUP)').argParser(parseDuration))
-    .addOption(new Option('--resync-interval <duration>', 're-check the node against a fresh read this often').argParser(parseDuration).default(300_000, '5m'))
-    .addOption(new Option('--metrics-address <addr>', 'listen address for /metrics, /healthz and /readyz').default(':8080'))
+    .addOption(
+      new Option('--reread-interval <duration>', 're-read the devicetree this often, e.g. 10m, or off (default: only on SIGHUP)').argParser(intervalParser({ min: 1000 })).default('off'),
+    )
+    .addOption(
+      new Option('--resync-interval <duration>', 're-check the node against a fresh read this often, or off').argParser(intervalParser({ min: 10_000 })).default(300_000, '5m'),
+    )
+    .addOption(new Option('--metrics-address <addr>', 'listen address for /metrics, /healthz and /readyz').argParser(parseAddress).default(parseListenAddress(':8080'), ':8080'))
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json'))
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
-    .addOption(new Option('--no-events', 'do not record Kubernetes Events when labels change'))
-    .addOption(new Option('--event-namespace <ns>', 'namespace of the Events about the node').default('default'))
+    .addOption(new Option('--no-events', 'do not record LabelsUpdated Events about the node (they go to namespace default)'))
     .addOption(new Option('--adopt-existing', 'take ownership of labels already set to the value the devicetree gives (migrating from the Go labeller)'));
   addTargetOptions(command, 'keep');
   return command.action(async (flags: RunFlags) => {
-    const { runController } = await import('../controller/run-controller.ts');
-    setExitCode(await runController(flags));
+    const options = runOptions(flags);
+    const { runLabeller } = await import('../app/run.ts');
+    setExitCode(await runLabeller(options));
   });
+}
+
+function runOptions(flags: RunFlags): RunOptions {
+  return {
+    source: treeLocation(flags),
+    rules: labelRules(flags),
+    ownership: labelOwnership(flags),
+    nodeName: resolveNodeName(flags),
+    cluster: clusterAccess(flags),
+    target: targetOptions(flags),
+    once: flags.once === true,
+    rereadMs: flags.rereadInterval === 'off' ? undefined : flags.rereadInterval,
+    resyncMs: flags.resyncInterval === 'off' ? undefined : flags.resyncInterval,
+    listen: flags.metricsAddress,
+    log: { format: flags.logFormat, level: flags.logLevel },
+    events: flags.events,
+    adoptExisting: flags.adoptExisting === true,
+  };
+}
+
+function parseAddress(value: string): RunOptions['listen'] {
+  try {
+    return parseListenAddress(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }

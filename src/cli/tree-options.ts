@@ -4,15 +4,18 @@ import type { LabelRules } from '../discover.ts';
 import { NVIDIA_GPU_PRESENT } from '../facts/tegra-facts.ts';
 import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
 import { isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
+import { nonEmpty } from './arg-parsers.ts';
 import { UsageError } from './usage-error.ts';
 
 /** --dtb / --live-tree / --host-root: one source, the host's standard places by default. */
 export function addTreeSourceOptions(command: Command): Command {
   return command
-    .addOption(new Option('--dtb <file>', 'read a flattened devicetree blob (.dtb) file').conflicts(['liveTree', 'hostRoot']))
-    .addOption(new Option('--live-tree <dir>', 'read an expanded tree (a folder per node, e.g. /proc/device-tree)').conflicts('hostRoot'))
+    .addOption(new Option('--dtb <file>', 'read a flattened devicetree blob (.dtb) file, or - for stdin').argParser(nonEmpty).conflicts(['liveTree', 'hostRoot']))
+    .addOption(new Option('--live-tree <dir>', 'read an expanded tree (a folder per node, e.g. /proc/device-tree)').argParser(nonEmpty).conflicts('hostRoot'))
     .addOption(
-      new Option('--host-root <dir>', "where the host's filesystem is mounted; reads <dir>/sys/firmware/fdt, then the expanded tree").default('/'),
+      new Option('--host-root <dir>', "where the host's filesystem is mounted; reads <dir>/sys/firmware/fdt, then the expanded tree, and <dir>/etc/nv_tegra_release")
+        .argParser(nonEmpty)
+        .default('/'),
     );
 }
 
@@ -51,9 +54,12 @@ export interface LabelFlags {
   nvidiaGpuPresent?: boolean;
 }
 
+/** The Jetson facts' key prefix: --tegra-prefix, else tegra.<prefix>. */
+export const tegraPrefixOf = (flags: LabelFlags): string => flags.tegraPrefix ?? `tegra.${flags.prefix}`;
+
 /** The label flags as validated label rules; cross-flag mistakes are usage errors. */
 export function labelRules(flags: LabelFlags): LabelRules {
-  const tegraPrefix = flags.tegraPrefix ?? `tegra.${flags.prefix}`;
+  const tegraPrefix = tegraPrefixOf(flags);
   if (flags.tegraFacts) {
     if (!isValidDnsSubdomain(tegraPrefix)) throw new UsageError(`--tegra-prefix: tegra.${flags.prefix} is longer than a DNS subdomain may be; set --tegra-prefix`);
     if (tegraPrefix === flags.prefix) throw new UsageError('--tegra-prefix must differ from --prefix, or fact keys could collide with compatible-derived keys');
@@ -82,7 +88,7 @@ function splitNames(value: string, previous: string[] = []): string[] {
   return [...previous, ...names];
 }
 
-function parsePrefix(value: string): string {
+export function parsePrefix(value: string): string {
   if (!isValidDnsSubdomain(value)) throw new InvalidArgumentError('must be a DNS subdomain such as beta.devicetree.org');
   return value;
 }

@@ -1,7 +1,16 @@
 import type { Discovery } from '../discover.ts';
+import { discoveryWarnings } from '../discover-warnings.ts';
+import { isNoDevicetree } from '../devicetree/errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ControllerMetrics } from '../observability/metrics.ts';
 import { VERSION } from '../version.ts';
-import type { Logger } from './logger.ts';
-import type { ControllerMetrics } from './metrics.ts';
+
+/**
+ * What the last devicetree read gave: labels (`ok`), nothing because this machine has no devicetree at all
+ * (`absent`: an ACPI server; there is nothing to label, and that is not a fault), or an `error` (unreadable,
+ * corrupt, or no root compatible), which keeps the labels already published.
+ */
+export type DevicetreeState = 'ok' | 'absent' | 'error';
 
 /**
  * The labels the devicetree says the node should have, re-read on demand. Shared by every way of
@@ -13,7 +22,9 @@ export class DesiredLabels {
   readonly #logger: Logger;
   readonly #metrics: ControllerMetrics;
   #labels: Readonly<Record<string, string>> | undefined;
-  #ok = false;
+  #state: DevicetreeState | undefined;
+  #lastError = '';
+  #lastWarnings: string | undefined;
 
   constructor(discover: () => Discovery, logger: Logger, metrics: ControllerMetrics) {
     this.#discover = discover;
@@ -26,33 +37,59 @@ export class DesiredLabels {
     return this.#labels;
   }
 
-  /** Whether the last read succeeded. */
-  get ok(): boolean {
-    return this.#ok;
+  /** The outcome of the last read; undefined before the first. */
+  get state(): DevicetreeState | undefined {
+    return this.#state;
   }
 
-  /** Reads the devicetree; false (and the error logged and exported) when it cannot. */
+  /** Reads the devicetree; returns true when the labels it gives differ from the last ones. */
   read(): boolean {
     const end = this.#metrics.parseDuration.startTimer();
+    let discovery: Discovery;
     try {
-      const discovery = this.#discover();
-      end();
-      for (const skip of discovery.skipped) this.#logger.warn('compatible skipped', { compatible: skip.compatible, devicetreeNode: skip.node, reason: skip.reason });
-      const model = discovery.tree.root.property('model')?.asString() ?? '';
-      this.#metrics.setInfo(VERSION, discovery.tree.source.path, model);
-      this.#metrics.devicetreeError.set(0);
-      if (!this.#ok || JSON.stringify(discovery.labels) !== JSON.stringify(this.#labels)) {
-        this.#logger.info('devicetree read', { source: discovery.tree.source.path, model, labels: Object.keys(discovery.labels).length });
-      }
-      this.#ok = true;
-      this.#labels = discovery.labels;
-      return true;
+      discovery = this.#discover();
     } catch (error) {
-      // Keep the labels already published: an unreadable tree says nothing about the hardware changing.
-      this.#ok = false;
-      this.#metrics.devicetreeError.set(1);
-      this.#logger.error(`cannot read the devicetree: ${error instanceof Error ? error.message : String(error)}`);
+      end();
+      this.#failed(error);
       return false;
     }
+    end();
+    const warnings = discoveryWarnings(discovery);
+    if (warnings.join('\n') !== this.#lastWarnings) {
+      for (const skip of discovery.skipped) this.#logger.warn('compatible skipped', { compatible: skip.compatible, devicetreeNode: skip.node, reason: skip.reason });
+      for (const line of warnings) this.#logger.warn(line);
+    }
+    this.#lastWarnings = warnings.join('\n');
+    const model = discovery.tree.root.property('model')?.asString() ?? '';
+    this.#metrics.setInfo(VERSION, discovery.tree.source.path, model);
+    this.#metrics.devicetreeError.set(0);
+    this.#metrics.devicetreePresent.set(1);
+    const changed = JSON.stringify(discovery.labels) !== JSON.stringify(this.#labels);
+    if (changed || this.#state !== 'ok') {
+      this.#logger.info('devicetree read', { source: discovery.tree.source.path, model, labels: Object.keys(discovery.labels).length });
+    }
+    this.#state = 'ok';
+    this.#lastError = '';
+    this.#labels = discovery.labels;
+    return changed;
+  }
+
+  #failed(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    // Keep the labels already published: an unreadable tree says nothing about the hardware changing.
+    if (isNoDevicetree(error)) {
+      if (this.#state !== 'absent') this.#logger.info(`this machine has no devicetree, so there is nothing to label; its labels are left as they are (${message})`);
+      this.#state = 'absent';
+      this.#metrics.devicetreePresent.set(0);
+      this.#metrics.devicetreeError.set(0);
+      return;
+    }
+    // The same error again on a retry is logged at debug: a broken tree on one node must not flood the logs.
+    if (message !== this.#lastError) this.#logger.error(`cannot read the devicetree: ${message}`);
+    else this.#logger.debug(`cannot read the devicetree: ${message}`);
+    this.#lastError = message;
+    this.#state = 'error';
+    this.#metrics.devicetreePresent.set(1);
+    this.#metrics.devicetreeError.set(1);
   }
 }

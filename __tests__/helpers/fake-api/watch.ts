@@ -21,6 +21,8 @@ export interface WatchRequest {
   writer: CountingWriter;
   /** The conversion the Accept header negotiated, if any. */
   convert?: Conversion | undefined;
+  /** Answer every resume from a resourceVersion with 410 Expired (a watch cache lagging behind the lists). */
+  expireAll?: boolean;
 }
 
 /**
@@ -181,7 +183,7 @@ export class WatchStream {
  * ERROR event in a 200 stream, as a real server (its watch cache) sends it.
  */
 export function startWatch(request: WatchRequest, streams: Set<WatchStream>): WatchStream {
-  const { store, def, namespace, query, writer, convert } = request;
+  const { store, def, namespace, query, writer, convert, expireAll } = request;
   const matches = selectionFromQuery(def, namespace, query);
   const start = parseStart(query);
   const timeoutSeconds = parseTimeout(query);
@@ -193,7 +195,7 @@ export function startWatch(request: WatchRequest, streams: Set<WatchStream>): Wa
     stream.sendCurrentState(store);
     if (start.initialEventsEnd) stream.bookmark(store.revision, true);
   } else {
-    const history = store.historySince(def.storage, start.after);
+    const history = expireAll ? { expired: true as const, oldest: store.revision + 1 } : store.historySince(def.storage, start.after);
     if ('expired' in history) {
       stream.fail(expiredStatus(`too old resource version: ${start.after} (${history.oldest})`));
       return stream;

@@ -19,7 +19,7 @@ export class ControllerMetrics {
   });
   readonly apiErrors = new Counter({
     name: 'dt_node_labeller_api_errors_total',
-    help: 'Failed Kubernetes API calls by HTTP status code ("none" when no response came)',
+    help: 'Failed Kubernetes API calls by HTTP status code ("none" when the request got no answer)',
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
@@ -39,9 +39,14 @@ export class ControllerMetrics {
     help: '1 while the devicetree cannot be read or parsed, else 0',
     registers: [this.registry],
   });
+  readonly devicetreePresent = new Gauge({
+    name: 'dt_node_labeller_devicetree_present',
+    help: '0 when this machine has no devicetree at all (an ACPI or x86 machine: nothing to label), else 1',
+    registers: [this.registry],
+  });
   readonly info = new Gauge({
     name: 'dt_node_labeller_info',
-    help: 'Build and devicetree facts; always 1',
+    help: 'Build and devicetree facts; always 1 (source and model empty until a devicetree was read)',
     labelNames: ['version', 'source', 'model'] as const,
     registers: [this.registry],
   });
@@ -50,6 +55,12 @@ export class ControllerMetrics {
     // Event-loop lag sampled once a second, not every 10 ms: an idle labeller should stay asleep.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     for (const result of ['applied', 'unchanged', 'conflict', 'error'] as const) this.reconciles.inc({ result }, 0);
+    this.devicetreePresent.set(1);
+  }
+
+  /** The info series from the start, so it exists even when the devicetree is never read. */
+  initInfo(version: string): void {
+    this.setInfo(version, '', '');
   }
 
   setInfo(version: string, source: string, model: string): void {

@@ -1,0 +1,114 @@
+import type { Server } from 'node:http';
+import { Controller } from '../controller/controller.ts';
+import { DesiredLabels } from '../controller/desired-labels.ts';
+import { discover } from '../discover.ts';
+import { RetryBackoff, realSleep } from '../kubernetes/backoff.ts';
+import { kubernetesClient } from '../kubernetes/cluster-client.ts';
+import { loadKubeConfig } from '../kubernetes/kube-config.ts';
+import { nodeFeatureClient } from '../kubernetes/node-feature-client.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { ControllerMetrics } from '../observability/metrics.ts';
+import { FeatureFileTarget } from '../targets/feature-file-target.ts';
+import type { LabelTarget } from '../targets/label-target.ts';
+import { NodeFeatureTarget } from '../targets/node-feature-target.ts';
+import { NodeLabelsTarget } from '../targets/node-labels-target.ts';
+import { VERSION } from '../version.ts';
+import type { RunOptions } from './options.ts';
+import { createStatusServer, formatAddress } from './status-server.ts';
+
+/** SIGTERM must end the pod well inside Kubernetes' default 30 s grace period; we promise 5 s. */
+const SHUTDOWN_DEADLINE_MS = 5000;
+const ONCE_ATTEMPTS = 5;
+/** The API server ends watches after this; we resume from the last resourceVersion. */
+const WATCH_TIMEOUT_SECONDS = 290;
+
+/** The composition root of `run`: logger, metrics, target, controller, status server, signals. Resolves with the exit code. */
+export async function runLabeller(options: RunOptions): Promise<number> {
+  const logger = createLogger({ format: options.log.format, level: options.log.level, node: options.nodeName });
+  const metrics = new ControllerMetrics();
+  metrics.initInfo(VERSION);
+  const { target, server: apiServer } = labelTarget(options, logger, metrics);
+  const desired = new DesiredLabels(() => discover({ location: options.source, ...options.rules }), logger, metrics);
+  const controller = new Controller({
+    target,
+    desired,
+    logger,
+    metrics,
+    sleep: realSleep,
+    retry: new RetryBackoff(),
+    resyncMs: options.resyncMs,
+    rereadMs: options.rereadMs,
+  });
+  logger.info('starting', { version: VERSION, once: options.once, target: target.description, ...(apiServer === undefined ? {} : { server: apiServer }), ownership: options.ownership.annotation });
+  if (options.once) {
+    if (await controller.runOnce(ONCE_ATTEMPTS)) return 0;
+    logger.error(`could not label ${target.description}${apiServer === undefined ? '' : ` at ${apiServer}`} in ${ONCE_ATTEMPTS} attempts; giving up (--once)`);
+    return 1;
+  }
+
+  const server = createStatusServer({ registry: metrics.registry, ready: () => controller.ready });
+  await listenOn(server, options.listen, logger);
+  const signals = handleSignals(controller, server, logger);
+  try {
+    await controller.run();
+  } finally {
+    signals.dispose();
+  }
+  logger.info('stopped; labels stay in place');
+  return 0;
+}
+
+/** Where the labels go: NFD's feature file, an NFD NodeFeature object, or (by default) the Node itself; and the API server used. */
+function labelTarget(options: RunOptions, logger: Logger, metrics: ControllerMetrics): { target: LabelTarget; server?: string } {
+  const { target, nodeName } = options;
+  if (target.kind === 'features-file') return { target: new FeatureFileTarget(target.path) };
+  const config = loadKubeConfig(options.cluster);
+  const server = config.getCurrentCluster()?.server;
+  if (target.kind === 'node-feature') return { target: new NodeFeatureTarget({ client: nodeFeatureClient(config), nodeName, namespace: target.namespace, logger, metrics }), ...(server === undefined ? {} : { server }) };
+  const labels = new NodeLabelsTarget({
+    nodeName,
+    client: kubernetesClient(config),
+    ownership: options.ownership,
+    logger,
+    metrics,
+    sleep: realSleep,
+    watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,
+    events: options.events,
+    adoptMatching: options.adoptExisting,
+  });
+  return { target: labels, ...(server === undefined ? {} : { server }) };
+}
+
+function listenOn(server: Server, { host, port }: RunOptions['listen'], logger: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      logger.info('serving /metrics, /healthz, /readyz', { address: formatAddress(server.address()) });
+      resolve();
+    });
+  });
+}
+
+/** SIGTERM/SIGINT stop cleanly (a timer forces the exit if something hangs); SIGHUP re-reads the devicetree. */
+function handleSignals(controller: Controller, server: Server, logger: Logger): { dispose(): void } {
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info(`${signal}: shutting down`);
+    setTimeout(() => {
+      logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    controller.stop();
+    server.close();
+    server.closeAllConnections();
+  };
+  const reread = () => {
+    logger.info('SIGHUP: re-reading the devicetree');
+    controller.rereadDevicetree();
+  };
+  process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reread);
+  return {
+    dispose: () => {
+      process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', reread);
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { Discovery } from './discover.ts';
+import { MAX_LABELS } from './discover.ts';
+
+/** Printable text from a devicetree: as it is when plain ASCII, else JSON-escaped, so a line stays one line. */
+const printable = (text: string): string => (/^[\x20-\x7e]*$/.test(text) ? text : JSON.stringify(text));
+
+/**
+ * What a user should hear about a read, one line each: -n names that matched nothing (with the node names
+ * whose compatible mentions them: -n sdhci → mmc), and labels left out by the cap. Shared by the dry run's
+ * warnings and the controller's log.
+ */
+export function discoveryWarnings(result: Discovery): string[] {
+  const lines = result.unmatched.map(
+    ({ name, suggestions }) => `-n ${name} matches no node${suggestions.length > 0 ? `; nodes whose compatible mentions it: ${suggestions.map(printable).join(', ')}` : ''}`,
+  );
+  if (result.leftOut.length > 0) {
+    const shown = result.leftOut.slice(0, 3).map(printable).join(', ');
+    lines.push(`${result.leftOut.length} labels left out: a node gets at most ${MAX_LABELS} (${shown}${result.leftOut.length > 3 ? ', …' : ''})`);
+  }
+  return lines;
+}
