@@ -47,6 +47,7 @@ import { type ResourceRoute, parseResourcePath } from './fake-api/routes.ts';
 import { ApiError, type FieldError, internalError, methodNotAllowed, pathNotFound, serviceUnavailable, unauthorized } from './fake-api/status.ts';
 import { Store } from './fake-api/store.ts';
 import { type WatchStream, startWatch } from './fake-api/watch.ts';
+import { MetaServer } from './fake-api/metaserver.ts';
 
 export type { FailureSpec, ForbidRule, RequestMatch, Verb } from './fake-api/faults.ts';
 export type { RequestRecord } from './fake-api/http.ts';
@@ -99,6 +100,9 @@ export class FakeApiServer {
   #latencyMs = 0;
   #outage: OutageMode | undefined;
 
+  #laggingWatchCache = false;
+  #metaServer: MetaServer | undefined;
+
   constructor(options: FakeApiServerOptions = {}) {
     this.store = new Store(options.historyLimit ?? 1000);
     this.#user = options.user ?? DEFAULT_USER;
@@ -120,6 +124,7 @@ export class FakeApiServer {
 
   /** Ends every watch stream, closes every connection and the listening socket. */
   async stop(): Promise<void> {
+    this.#metaServer?.stop();
     for (const stream of [...this.#watches]) stream.end();
     await this.#close();
   }
@@ -281,6 +286,25 @@ export class FakeApiServer {
     this.store.compact();
   }
 
+  /**
+   * While on, every watch that resumes from a resourceVersion gets ERROR 410 Expired at once, as from an
+   * apiserver whose watch cache lags behind the one that served the list (several servers behind a load
+   * balancer): a client that relists at once on 410 loops.
+   */
+  laggingWatchCache(on: boolean): void {
+    this.#laggingWatchCache = on;
+  }
+
+  /**
+   * From now on the server answers as KubeEdge's MetaServer on an edge node would, in front of this fake
+   * cloud (see fake-api/metaserver.ts for each rule and its source). Returns its control: disconnect() and
+   * reconnect() cut and restore the edge's link to the cloud.
+   */
+  metaServerMode(): MetaServer {
+    this.#metaServer ??= new MetaServer(this.store, this.#watches);
+    return this.#metaServer;
+  }
+
   /** Sends a BOOKMARK at the current resourceVersion on every watch that asked for bookmarks. */
   sendBookmarks(): void {
     for (const stream of this.#watches) stream.bookmark(this.store.revision);
@@ -346,6 +370,10 @@ export class FakeApiServer {
     }
     const pathname = url.pathname.replace(/\/+$/, '') || '/';
     if (this.#requireToken && !PUBLIC_PATHS.has(pathname) && writer.record.token === '') throw unauthorized();
+    if (this.#metaServer !== undefined && parseResourcePath(url.pathname) === undefined) {
+      const unsupported = this.#metaServer.nonResource(method, pathname);
+      if (unsupported !== undefined) throw unsupported;
+    }
     if (pathname === '/healthz' || pathname === '/livez' || pathname === '/readyz') {
       writer.text(200, 'ok');
       return;
@@ -365,10 +393,17 @@ export class FakeApiServer {
     const watch = method === 'GET' && route.name === undefined && (route.watchPath || isTrue(query.get('watch')));
     const denial = this.#faults.denial(verbOf(method, route, watch), route, this.#user);
     if (denial !== undefined) throw denial;
+    if (this.#metaServer !== undefined) {
+      // JSON objects only, as MetaServer serializes them; the fake cloud behind it answers the rest.
+      const cloud = () => dispatch(method, { store: this.store, def: route.def, namespace: route.namespace, name: route.name, query, output: { convert: undefined }, contentType: request.headers['content-type'], body });
+      const reply = this.#metaServer.serve(method, route, query, writer, cloud);
+      if (reply !== undefined) writer.json(reply.status, reply.body);
+      return;
+    }
     // Every resource handler negotiates the response's form first (a 406 comes before a 404 or a 422).
     const output = negotiateOutput(request.headers.accept, route.def);
     if (watch) {
-      startWatch({ store: this.store, def: route.def, namespace: route.namespace, query, writer, convert: output.convert }, this.#watches);
+      startWatch({ store: this.store, def: route.def, namespace: route.namespace, query, writer, convert: output.convert, expireAll: this.#laggingWatchCache }, this.#watches);
       return;
     }
     const resourceRequest: ResourceRequest = {

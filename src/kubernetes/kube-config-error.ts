@@ -1,0 +1,4 @@
+/** A kubeconfig (or --api-server) that cannot be used, said in one line. Kept apart from kube-config.ts so the CLI can recognise it without loading client-node. */
+export class KubeConfigError extends Error {
+  override readonly name = 'KubeConfigError';
+}
