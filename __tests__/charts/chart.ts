@@ -13,6 +13,12 @@ export const FULLNAME = 'dtnl-dt-node-labeller';
 export const VAP_API = 'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
 export const MONITORING_API = 'monitoring.coreos.com/v1';
 export const NFD_FEATURES_DIR = '/etc/kubernetes/node-feature-discovery/features.d';
+/** The pod label that tells the chart's DaemonSets apart (part of each selector). */
+export const VARIANT_LABEL = 'dt-node-labeller/variant';
+export const EDGE_ROLE = 'node-role.kubernetes.io/edge';
+export const L4T_KEY = 'tegra.beta.devicetree.org/l4t.devicetree';
+/** The DaemonSet variants, in the order the chart renders them. */
+export type Variant = 'main' | 'l4t' | 'edge' | 'edge-l4t';
 
 /** The host folder a scenario's values give the NFD feature file, if that mode is on. */
 export function featuresDir(options: TemplateOptions): string | undefined {
@@ -55,7 +61,22 @@ export const SCENARIOS: Readonly<Record<string, TemplateOptions>> = {
         extraArgs: ['--debug'],
         extraEnv: [{ name: 'TZ', value: 'UTC' }],
       },
-      events: { namespace: 'default' },
+    },
+  },
+  'Jetson options and an instance': {
+    apiVersions: [VAP_API],
+    values: { labeller: { instance: 'gpu' }, tegra: { prefix: 'jetson.example.com', nvidiaGpuPresent: true } },
+  },
+  'Jetson facts off': { values: { tegra: { facts: false } } },
+  'no L4T release file': { values: { tegra: { l4tRelease: { enabled: false } } } },
+  KubeEdge: { apiVersions: [VAP_API], values: { kubeedge: { enabled: true } } },
+  'KubeEdge with requireAuthorization': { apiVersions: [VAP_API], values: { kubeedge: { enabled: true, requireAuthorization: true } } },
+  'KubeEdge, non-root, NodeFeature, own addresses': {
+    values: {
+      security: { runAsNonRoot: true },
+      nfd: { nodeFeature: { enabled: true } },
+      kubeedge: { enabled: true, metaServer: { address: '127.0.0.1:10551' }, metricsPort: 9200 },
+      tolerations: [{ key: 'dedicated', operator: 'Exists' }],
     },
   },
   'existing service account, no RBAC': { values: { serviceAccount: { create: false, name: 'labeller' }, rbac: { create: false } } },
@@ -117,23 +138,42 @@ export function hasKind(rendered: readonly Rendered[], kind: string): boolean {
   return rendered.some((r) => r.object.kind === kind);
 }
 
-export const daemonSet = (rendered: readonly Rendered[]) => oneOf<IDaemonSet>(rendered, 'DaemonSet');
+/** Every rendered DaemonSet, by variant. */
+export function daemonSets(rendered: readonly Rendered[]): Map<Variant, IDaemonSet> {
+  const found = new Map<Variant, IDaemonSet>();
+  for (const ds of allOfKind<IDaemonSet>(rendered, 'DaemonSet')) {
+    const variant = ds.metadata?.labels?.[VARIANT_LABEL] as Variant | undefined;
+    assert.ok(variant, `DaemonSet ${ds.metadata?.name} has no ${VARIANT_LABEL} label`);
+    assert.ok(!found.has(variant), `two DaemonSets of variant ${variant}`);
+    found.set(variant, ds);
+  }
+  return found;
+}
 
-/** The DaemonSet's pod spec and its labeller container. */
-export function labeller(rendered: readonly Rendered[]): { pod: IPodSpec; container: IContainer } {
-  const pod = daemonSet(rendered).spec?.template.spec;
+/** The DaemonSet of one variant (the main one by default). */
+export function daemonSet(rendered: readonly Rendered[], variant: Variant = 'main'): IDaemonSet {
+  const ds = daemonSets(rendered).get(variant);
+  assert.ok(ds, `no ${variant} DaemonSet`);
+  return ds;
+}
+
+/** A DaemonSet's pod spec and its labeller container. */
+export function labeller(rendered: readonly Rendered[], variant: Variant = 'main'): { pod: IPodSpec; container: IContainer } {
+  const pod = daemonSet(rendered, variant).spec?.template.spec;
   assert.ok(pod);
   const container = pod.containers.find((c) => c.name === 'labeller');
   assert.ok(container);
   return { pod, container };
 }
 
-/** Every pod spec the chart renders (DaemonSet, hook Job, test Pod), with where it came from. */
-export function podSpecs(rendered: readonly Rendered[]): { where: string; spec: IPodSpec }[] {
-  const specs: { where: string; spec: IPodSpec }[] = [];
+/** Every pod spec the chart renders (DaemonSet, hook Job, test Pod), with where it came from and, for a DaemonSet, its variant. */
+export function podSpecs(rendered: readonly Rendered[]): { where: string; spec: IPodSpec; variant?: Variant }[] {
+  const specs: { where: string; spec: IPodSpec; variant?: Variant }[] = [];
   for (const { object, source } of rendered) {
     const where = `${String(object.kind)} ${metadataOf(object).name ?? '?'} (${source})`;
-    if (object.kind === 'DaemonSet') specs.push({ where, spec: (object as unknown as IDaemonSet).spec!.template.spec! });
+    if (object.kind === 'DaemonSet') {
+      specs.push({ where, spec: (object as unknown as IDaemonSet).spec!.template.spec!, variant: metadataOf(object).labels?.[VARIANT_LABEL] as Variant });
+    }
     if (object.kind === 'Job') specs.push({ where, spec: (object as unknown as IJob).spec!.template.spec! });
     if (object.kind === 'Pod') specs.push({ where, spec: (object as unknown as IPod).spec! });
   }

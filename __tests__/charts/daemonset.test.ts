@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderChart } from '../helpers/helm.ts';
-import { daemonSet, labeller, NAMESPACE, NFD_FEATURES_DIR, scenario } from './chart.ts';
+import { daemonSet, daemonSets, L4T_KEY, labeller, NAMESPACE, NFD_FEATURES_DIR, SCENARIOS, scenario } from './chart.ts';
 
 const args = (name: string) => labeller(scenario(name)).container.args;
 
 describe('DaemonSet: the run command line', () => {
-  test('defaults: run with the host root, prefix, intervals, logs and events in the release namespace', () => {
+  test('defaults: run with the host root, prefix, intervals and logs; Events need no flag (always in default)', () => {
     assert.deepEqual(args('default'), [
       'run',
       '--host-root=/host',
@@ -15,8 +15,33 @@ describe('DaemonSet: the run command line', () => {
       '--metrics-address=:8080',
       '--log-format=json',
       '--log-level=info',
-      `--event-namespace=${NAMESPACE}`,
     ]);
+  });
+
+  test('no scenario passes --event-namespace, which the CLI no longer has', () => {
+    for (const name of Object.keys(SCENARIOS)) {
+      for (const ds of daemonSets(scenario(name)).values()) {
+        const list = ds.spec?.template.spec?.containers[0]?.args ?? [];
+        assert.ok(!list.some((a) => a.startsWith('--event-namespace')), `${name}: ${ds.metadata?.name}`);
+      }
+    }
+  });
+
+  test('the Jetson values and the instance become their flags', () => {
+    assert.deepEqual(args('Jetson options and an instance'), [
+      'run',
+      '--host-root=/host',
+      '--prefix=beta.devicetree.org',
+      '--tegra-prefix=jetson.example.com',
+      '--instance=gpu',
+      '--nvidia-gpu-present',
+      '--resync-interval=5m',
+      '--metrics-address=:8080',
+      '--log-format=json',
+      '--log-level=info',
+    ]);
+    assert.ok(args('Jetson facts off')?.includes('--no-tegra-facts'));
+    for (const name of ['default', 'Jetson options and an instance']) assert.ok(!args(name)?.includes('--no-tegra-facts'), name);
   });
 
   test('every labeller value becomes its flag', () => {
@@ -31,7 +56,6 @@ describe('DaemonSet: the run command line', () => {
       '--metrics-address=:8080',
       '--log-format=text',
       '--log-level=debug',
-      '--event-namespace=default',
       '--debug',
     ]);
   });
@@ -42,10 +66,9 @@ describe('DaemonSet: the run command line', () => {
     assert.ok(!list.some((a) => a.startsWith('--event-namespace')));
   });
 
-  test('non-root mode reads the expanded tree instead of the host root (the two flags conflict)', () => {
-    const list = args('non-root') ?? [];
-    assert.equal(list[1], '--live-tree=/host/sys/firmware/devicetree/base');
-    assert.ok(!list.some((a) => a.startsWith('--host-root')));
+  test('non-root mode passes the same host root: the CLI falls back to the expanded tree, and reads the L4T release file', () => {
+    assert.deepEqual(args('non-root'), args('default'));
+    assert.ok(!(args('non-root') ?? []).some((a) => a.startsWith('--live-tree')));
   });
 
   test('NFD features file: the flag names a file in the mounted host folder; no events, no API token', () => {
@@ -59,7 +82,7 @@ describe('DaemonSet: the run command line', () => {
 
   test('NFD features file in its own folder, as non-root', () => {
     const { pod, container } = labeller(scenario('NFD features file, non-root, own folder'));
-    assert.equal(container.args?.[1], '--live-tree=/host/sys/firmware/devicetree/base');
+    assert.equal(container.args?.[1], '--host-root=/host');
     assert.ok(container.args?.includes('--nfd-features-file=/nfd/features.d/devicetree'));
     assert.equal(pod.volumes?.find((v) => v.name === 'nfd-features')?.hostPath?.path, '/var/lib/nfd/features.d');
   });
@@ -156,17 +179,34 @@ describe('DaemonSet: pod', () => {
 });
 
 describe('DaemonSet: scheduling', () => {
-  test('by default only Linux nodes whose arch can have a devicetree, tolerating every taint', () => {
+  test('by default only Linux nodes whose arch can have a devicetree and that have no L4T devicetree, tolerating every taint', () => {
     const { pod } = labeller(scenario('default'));
     assert.deepEqual(pod.nodeSelector, { 'kubernetes.io/os': 'linux' });
     assert.deepEqual(pod.affinity, {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: 'kubernetes.io/arch', operator: 'In', values: ['arm64', 'arm', 'riscv64'] },
+                { key: L4T_KEY, operator: 'DoesNotExist' },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    assert.deepEqual(pod.tolerations, [{ operator: 'Exists' }]);
+  });
+
+  test('without the L4T split, the architectures rule alone', () => {
+    assert.deepEqual(labeller(scenario('no L4T release file')).pod.affinity, {
       nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['arm64', 'arm', 'riscv64'] }] }],
         },
       },
     });
-    assert.deepEqual(pod.tolerations, [{ operator: 'Exists' }]);
   });
 
   test('the architecture list is configurable, and an empty list drops the rule', () => {
@@ -178,13 +218,27 @@ describe('DaemonSet: scheduling', () => {
     assert.deepEqual(pod.nodeSelector, { 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/edge': 'true' });
     assert.deepEqual(pod.tolerations, [{ key: 'edge', operator: 'Exists', effect: 'NoSchedule' }]);
     const all = renderChart({ values: { architectures: [] } });
-    assert.equal(labeller(all).pod.affinity, undefined);
+    assert.deepEqual(labeller(all).pod.affinity, {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: L4T_KEY, operator: 'DoesNotExist' }] }] } },
+    });
+    const none = renderChart({ values: { architectures: [], tegra: { l4tRelease: { enabled: false } } } });
+    assert.equal(labeller(none).pod.affinity, undefined);
   });
 
-  test('a nodeAffinity in values replaces the generated one', () => {
+  test('a nodeAffinity in values replaces the generated one; the split is still added to it', () => {
     const nodeAffinity = {
       requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'edge', operator: 'Exists' }] }] },
+      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: 'fast', operator: 'Exists' }] } }],
     };
-    assert.deepEqual(labeller(renderChart({ values: { affinity: { nodeAffinity } } })).pod.affinity, { nodeAffinity });
+    assert.deepEqual(labeller(renderChart({ values: { affinity: { nodeAffinity } } })).pod.affinity, {
+      nodeAffinity: {
+        ...nodeAffinity,
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: L4T_KEY, operator: 'DoesNotExist' }] }],
+        },
+      },
+    });
+    const unsplit = renderChart({ values: { affinity: { nodeAffinity }, tegra: { l4tRelease: { enabled: false } } } });
+    assert.deepEqual(labeller(unsplit).pod.affinity, { nodeAffinity });
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { IPod } from 'kubernetes-models/v1/Pod';
-import { FULLNAME, NAMESPACE, oneOf, RELEASE, scenario } from './chart.ts';
+import { FULLNAME, NAMESPACE, oneOf, RELEASE, scenario, VARIANT_LABEL } from './chart.ts';
 
 const hasJq = spawnSync('jq', ['--version']).status === 0;
 const hasBash = spawnSync('bash', ['-c', 'true']).status === 0;
@@ -34,6 +34,8 @@ describe('helm test pod', () => {
 interface FakePod {
   node: string;
   ready: boolean;
+  /** The DaemonSet variant label; edge and edge-l4t are KubeEdge pods. Default main. */
+  variant?: string;
 }
 
 describe('helm test pod: its script', { skip }, () => {
@@ -50,7 +52,7 @@ describe('helm test pod: its script', { skip }, () => {
     mkdirSync(bin);
     const podList = {
       items: pods.map((p, i) => ({
-        metadata: { name: `labeller-${i}` },
+        metadata: { name: `labeller-${i}`, labels: { [VARIANT_LABEL]: p.variant ?? 'main' } },
         spec: { nodeName: p.node },
         status: { conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }] },
       })),
@@ -125,5 +127,46 @@ esac
     assert.equal(status, 0, output);
     assert.match(output, /ok: nano-1 has 2 labels/);
     assert.equal(calls.filter((c) => c.startsWith('get node nano-1')).length, 2);
+  });
+
+  test('-l4t pods count like the main ones', () => {
+    const { status, output } = run([{ node: 'nano-1', ready: true, variant: 'l4t' }], { 'nano-1': labelled });
+    assert.equal(status, 0, output);
+    assert.match(output, /ok: nano-1 has 2 labels/);
+  });
+
+  test('KubeEdge edge nodes are checked by their Node labels only, whatever their pods report, and the output says why', () => {
+    const pods = [
+      { node: 'nano-1', ready: true },
+      { node: 'edge-1', ready: false, variant: 'edge' },
+      { node: 'edge-2', ready: true, variant: 'edge-l4t' },
+    ];
+    const { status, output } = run(pods, { 'nano-1': labelled, 'edge-1': labelled, 'edge-2': labelled });
+    assert.equal(status, 0, output);
+    assert.match(output, /KubeEdge edge nodes are checked by the labels on their Node objects only/);
+    assert.match(output, /their status reaches the cloud through cloudcore/);
+    assert.match(output, /ok: edge node edge-1 has 2 labels/);
+    assert.match(output, /ok: edge node edge-2 has 2 labels/);
+    assert.doesNotMatch(output, /not ready.*edge-1/, 'edge pods are not judged by their readiness');
+  });
+
+  test('an edge node without labels fails, with a hint at the KubeEdge settings', () => {
+    const { status, output } = run([{ node: 'edge-1', ready: true, variant: 'edge' }], { 'edge-1': { 'node-role.kubernetes.io/edge': '' } });
+    assert.equal(status, 1, output);
+    assert.match(output, /FAIL: edge node edge-1 has no labels under beta\.devicetree\.org\/ \(MetaServer on in edgecore, dynamicController on in cloudcore\?\)/);
+  });
+
+  test('with only edge nodes it does not wait for a ready pod in the cloud', () => {
+    const { status, output, calls } = run([{ node: 'edge-1', ready: false, variant: 'edge' }], { 'edge-1': labelled }, '60');
+    assert.equal(status, 0, output);
+    assert.match(output, /ok: edge node edge-1/);
+    assert.ok(calls.filter((c) => c.startsWith('get pods')).length <= 8, calls.join('\n'));
+  });
+
+  test('a cloud pod that never becomes ready, beside labelled edge nodes, is reported: the edge nodes were checked', () => {
+    const mixed = run([{ node: 'x86-1', ready: false }, { node: 'edge-1', ready: true, variant: 'edge' }], { 'edge-1': labelled });
+    assert.equal(mixed.status, 0, mixed.output);
+    assert.match(mixed.output, /not ready \(no devicetree there\?\): x86-1/);
+    assert.match(mixed.output, /ok: edge node edge-1/);
   });
 });

@@ -4,7 +4,7 @@ import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitor
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { renderChart, renderNotes } from '../helpers/helm.ts';
-import { daemonSet, FULLNAME, hasKind, NAMESPACE, oneOf, RELEASE, scenario } from './chart.ts';
+import { daemonSet, daemonSets, FULLNAME, hasKind, labeller, MONITORING_API, NAMESPACE, oneOf, RELEASE, scenario, VARIANT_LABEL } from './chart.ts';
 
 describe('metrics', () => {
   test('a ClusterIP Service selects the labeller pods on the port named metrics', () => {
@@ -15,6 +15,33 @@ describe('metrics', () => {
     assert.deepEqual(service.spec?.ports, [{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
     const podLabels = daemonSet(rendered).spec?.template.metadata?.labels ?? {};
     for (const [key, value] of Object.entries(service.spec?.selector ?? {})) assert.equal(podLabels[key], value);
+  });
+
+  test('the Service and the monitors select the pods of every DaemonSet, whatever their variant', () => {
+    const rendered = renderChart({ apiVersions: [MONITORING_API], values: { kubeedge: { enabled: true }, metrics: { serviceMonitor: { enabled: true }, podMonitor: { enabled: true } } } });
+    const selectors = [
+      oneOf<IService>(rendered, 'Service').spec?.selector ?? {},
+      oneOf<IServiceMonitor>(rendered, 'ServiceMonitor').spec.selector.matchLabels ?? {},
+      oneOf<IPodMonitor>(rendered, 'PodMonitor').spec.selector.matchLabels ?? {},
+    ];
+    const variants = daemonSets(rendered);
+    assert.equal(variants.size, 4);
+    for (const selector of selectors) {
+      assert.equal(selector[VARIANT_LABEL], undefined);
+      for (const ds of variants.values()) {
+        const podLabels = ds.spec?.template.metadata?.labels ?? {};
+        for (const [key, value] of Object.entries(selector)) assert.equal(podLabels[key], value, `${ds.metadata?.name}: ${key}`);
+      }
+    }
+  });
+
+  test('edge pods on the host network serve metrics on kubeedge.metricsPort, under the same port name', () => {
+    const { container } = labeller(scenario('KubeEdge'), 'edge');
+    assert.deepEqual(container.ports, [{ name: 'metrics', containerPort: 9102, protocol: 'TCP' }]);
+    assert.ok(container.args?.includes('--metrics-address=:9102'));
+    assert.equal(labeller(scenario('KubeEdge, non-root, NodeFeature, own addresses'), 'edge-l4t').container.ports?.[0]?.containerPort, 9200);
+    // With requireAuthorization the pods keep the pod network, so metrics.port.
+    assert.equal(labeller(scenario('KubeEdge with requireAuthorization'), 'edge').container.ports?.[0]?.containerPort, 8080);
   });
 
   test('the Service can be switched off', () => {
@@ -73,5 +100,21 @@ describe('NOTES.txt', () => {
     assert.match(fileNotes, /NFD feature files are written to \/etc\/kubernetes\/node-feature-discovery\/features\.d\/dt-node-labeller on each node/);
     assert.match(fileNotes, /delete them on each node afterwards/);
     assert.doesNotMatch(fileNotes, /runs a Job/);
+  });
+
+  test('name every DaemonSet, explain the L4T hand-over and the KubeEdge mode', () => {
+    const notes = renderNotes();
+    assert.match(notes, new RegExp(`running as DaemonSets ${FULLNAME}, ${FULLNAME}-l4t in namespace ${NAMESPACE}`));
+    assert.match(notes, /tegra\.beta\.devicetree\.org\/l4t\.devicetree=true/);
+    assert.match(notes, /stuck\s+in ContainerCreating means that file is missing there: set tegra\.l4tRelease\.enabled=false/);
+    assert.doesNotMatch(notes, /KubeEdge/);
+    const single = renderNotes({ values: { tegra: { l4tRelease: { enabled: false } } } });
+    assert.match(single, new RegExp(`running as DaemonSet ${FULLNAME} in namespace`));
+    assert.doesNotMatch(single, /l4t/);
+    const edge = renderNotes({ values: { kubeedge: { enabled: true } } });
+    assert.match(edge, new RegExp(`${FULLNAME}-edge, ${FULLNAME}-edge-l4t`));
+    assert.match(edge, /MetaServer at http:\/\/127\.0\.0\.1:10550 \(host network; metrics on the node's port 9102\)/);
+    const authorized = renderNotes({ values: { kubeedge: { enabled: true, requireAuthorization: true } } });
+    assert.match(authorized, /MetaServer at https:\/\/169\.254\.30\.10:10550 with their service-account token/);
   });
 });

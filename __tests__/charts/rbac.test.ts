@@ -5,9 +5,10 @@ import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import type { Rendered } from '../helpers/helm.ts';
-import { allOfKind, FULLNAME, hasKind, metadataOf, NAMESPACE, oneOf, SCENARIOS, scenario } from './chart.ts';
+import { type Rendered, renderChart } from '../helpers/helm.ts';
+import { allOfKind, daemonSet, EDGE_ROLE, FULLNAME, hasKind, metadataOf, NAMESPACE, oneOf, SCENARIOS, scenario } from './chart.ts';
 
 const NODES_READ_PATCH = { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch'] };
 const EVENTS_CREATE = [
@@ -42,10 +43,10 @@ function labellerGrants(name: string) {
 }
 
 describe('RBAC: least privilege per mode', () => {
-  test('default: read and patch nodes; create events in the release namespace', () => {
+  test('default: read and patch nodes; create events in namespace default, the only one Events about a Node go to', () => {
     assert.deepEqual(labellerGrants('default'), {
       [`ClusterRole/${FULLNAME}`]: { rules: [NODES_READ_PATCH], subjects: [LABELLER_SA] },
-      [`Role/${FULLNAME}-events`]: { namespace: NAMESPACE, rules: EVENTS_CREATE, subjects: [LABELLER_SA] },
+      [`Role/${FULLNAME}-events`]: { namespace: 'default', rules: EVENTS_CREATE, subjects: [LABELLER_SA] },
     });
   });
 
@@ -53,8 +54,23 @@ describe('RBAC: least privilege per mode', () => {
     assert.deepEqual(labellerGrants('events off'), { [`ClusterRole/${FULLNAME}`]: { rules: [NODES_READ_PATCH], subjects: [LABELLER_SA] } });
   });
 
-  test('events in another namespace: the Role lives there', () => {
-    assert.equal(labellerGrants('custom prefix and nodes')[`Role/${FULLNAME}-events`]?.namespace, 'default');
+  test('the events Role is in default, nowhere else, in every scenario and whatever the release namespace', () => {
+    for (const name of Object.keys(SCENARIOS)) {
+      for (const role of allOfKind<IRole>(scenario(name), 'Role')) {
+        const grantsEvents = (role.rules ?? []).some((rule) => rule.resources?.includes('events'));
+        if (grantsEvents) assert.equal(role.metadata?.namespace, 'default', `${name}: ${role.metadata?.name}`);
+      }
+    }
+    const elsewhere = renderChart({ namespace: 'kube-system' });
+    assert.deepEqual(
+      allOfKind<IRole>(elsewhere, 'Role').filter((r) => r.metadata?.name?.endsWith('-events')).map((r) => r.metadata?.namespace),
+      ['default'],
+    );
+  });
+
+  test('KubeEdge keeps the same account and grants for the edge pods', () => {
+    assert.deepEqual(labellerGrants('KubeEdge'), labellerGrants('default'));
+    assert.deepEqual(labellerGrants('KubeEdge with requireAuthorization'), labellerGrants('default'));
   });
 
   test('NodeFeature mode: no Node access, no events; NodeFeature verbs in their namespace only', () => {
@@ -98,7 +114,7 @@ describe('RBAC: least privilege per mode', () => {
     const job = oneOf<IJob>(rendered, 'Job');
     assert.equal(job.metadata?.annotations?.['helm.sh/hook-delete-policy'], 'before-hook-creation,hook-succeeded');
     assert.equal(job.spec?.template.spec?.serviceAccountName, cleanup);
-    assert.deepEqual(job.spec?.template.spec?.containers[0]?.args, ['cleanup', '--all-nodes']);
+    assert.deepEqual(job.spec?.template.spec?.containers[0]?.args, ['cleanup', '--all-nodes', '--prefix=beta.devicetree.org']);
     assert.equal(job.spec?.template.spec?.restartPolicy, 'Never');
   });
 
@@ -118,9 +134,37 @@ describe('RBAC: least privilege per mode', () => {
     assert.deepEqual(oneOf<IJob>(rendered, 'Job').spec?.template.spec?.containers[0]?.args, [
       'cleanup',
       '--all-nodes',
+      '--prefix=beta.devicetree.org',
       '--publish-nodefeature',
       '--nodefeature-namespace=node-feature-discovery',
     ]);
+  });
+
+  test('the cleanup hook cleans the same instance as the DaemonSet: prefix, tegra prefix and instance', () => {
+    const cleanupArgs = (name: string) => oneOf<IJob>(scenario(name), 'Job').spec?.template.spec?.containers[0]?.args;
+    assert.deepEqual(cleanupArgs('Jetson options and an instance'), [
+      'cleanup',
+      '--all-nodes',
+      '--prefix=beta.devicetree.org',
+      '--tegra-prefix=jetson.example.com',
+      '--instance=gpu',
+    ]);
+    assert.deepEqual(cleanupArgs('custom prefix and nodes'), ['cleanup', '--all-nodes', '--prefix=dt.example.com']);
+    // Every flag naming the instance is the DaemonSet's own.
+    for (const name of ['default', 'Jetson options and an instance', 'custom prefix and nodes', 'everything']) {
+      const instance = (args: readonly string[] | undefined) => (args ?? []).filter((a) => /^--(prefix|tegra-prefix|instance)=/.test(a));
+      const runArgs = daemonSet(scenario(name)).spec?.template.spec?.containers[0]?.args;
+      assert.deepEqual(instance(cleanupArgs(name)), instance(runArgs), name);
+    }
+  });
+
+  test('with KubeEdge the cleanup Job and the test pod stay off edge nodes (they talk to the API server directly)', () => {
+    const offEdge = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: EDGE_ROLE, operator: 'DoesNotExist' }] }] } } };
+    for (const name of ['KubeEdge', 'KubeEdge with requireAuthorization']) {
+      assert.deepEqual(oneOf<IJob>(scenario(name), 'Job').spec?.template.spec?.affinity, offEdge, name);
+      assert.deepEqual(oneOf<IPod>(scenario(name), 'Pod').spec?.affinity, offEdge, name);
+    }
+    assert.equal(oneOf<IJob>(scenario('default'), 'Job').spec?.template.spec?.affinity, undefined);
   });
 
   test('cleanup off, or features-file mode (the files are out of reach): no Job, no cleanup account', () => {

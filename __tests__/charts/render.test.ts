@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CHART_DIR, helm } from '../helpers/helm.ts';
+import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import { CHART_DIR, helm, renderChart } from '../helpers/helm.ts';
 import { hasStrictFieldCheck, validate } from '../helpers/k8s-schema.ts';
-import { metadataOf, NAMESPACE, RELEASE, SCENARIOS, scenario } from './chart.ts';
+import { allOfKind, metadataOf, NAMESPACE, RELEASE, SCENARIOS, scenario, VARIANT_LABEL } from './chart.ts';
 
 const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
 
@@ -20,6 +21,9 @@ describe('helm lint', () => {
     const sets = ['nfd.featuresFile.enabled=true', 'nfd.nodeFeature.enabled=true', 'security.runAsNonRoot=true', 'events.enabled=false'];
     const result = helm(['lint', CHART_DIR, '--strict', '--set', sets.join(',')]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
+    const edge = ['kubeedge.enabled=true', 'kubeedge.requireAuthorization=true', 'tegra.nvidiaGpuPresent=true', 'labeller.instance=two', 'tegra.prefix=jetson.example.com'];
+    const edgeResult = helm(['lint', CHART_DIR, '--strict', '--set', edge.join(',')]);
+    assert.equal(edgeResult.status, 0, edgeResult.stdout + edgeResult.stderr);
   });
 });
 
@@ -46,12 +50,14 @@ describe('helm template: every rendered object is valid Kubernetes', () => {
     });
   }
 
-  test('objects live in the release namespace unless a value names another', () => {
+  test('objects live in the release namespace, except the events Role (default) and what a value places elsewhere', () => {
     const namespaces = (name: string) =>
       new Set(scenario(name).map((r) => metadataOf(r.object).namespace).filter((ns): ns is string => ns !== undefined));
-    assert.deepEqual(namespaces('default'), new Set([NAMESPACE]));
+    assert.deepEqual(namespaces('default'), new Set([NAMESPACE, 'default']));
+    assert.deepEqual(namespaces('events off'), new Set([NAMESPACE]));
     assert.deepEqual(namespaces('NFD NodeFeature'), new Set([NAMESPACE, 'node-feature-discovery']));
-    assert.deepEqual(namespaces('custom prefix and nodes'), new Set([NAMESPACE, 'default']));
+    const inDefault = scenario('default').filter((r) => metadataOf(r.object).namespace === 'default').map((r) => `${String(r.object.kind)}/${metadataOf(r.object).name}`);
+    assert.deepEqual(inDefault.sort(), ['Role/dtnl-dt-node-labeller-events', 'RoleBinding/dtnl-dt-node-labeller-events']);
   });
 
   test('the default set of objects', () => {
@@ -64,6 +70,7 @@ describe('helm template: every rendered object is valid Kubernetes', () => {
       'ClusterRoleBinding/dtnl-dt-node-labeller-cleanup',
       'ClusterRoleBinding/dtnl-dt-node-labeller-test',
       'DaemonSet/dtnl-dt-node-labeller',
+      'DaemonSet/dtnl-dt-node-labeller-l4t',
       'Job/dtnl-dt-node-labeller-cleanup',
       'Pod/dtnl-dt-node-labeller-test-labels',
       'Role/dtnl-dt-node-labeller-events',
@@ -75,6 +82,21 @@ describe('helm template: every rendered object is valid Kubernetes', () => {
       'ServiceAccount/dtnl-dt-node-labeller-cleanup',
       'ServiceAccount/dtnl-dt-node-labeller-test',
     ]);
+  });
+
+  test('DaemonSets per variant: main and -l4t; with KubeEdge -edge and -edge-l4t too; one without the split', () => {
+    const names = (name: string) => allOfKind<IDaemonSet>(scenario(name), 'DaemonSet').map((ds) => `${ds.metadata?.labels?.[VARIANT_LABEL]}=${ds.metadata?.name}`);
+    assert.deepEqual(names('default'), ['main=dtnl-dt-node-labeller', 'l4t=dtnl-dt-node-labeller-l4t']);
+    assert.deepEqual(names('KubeEdge'), [
+      'main=dtnl-dt-node-labeller',
+      'l4t=dtnl-dt-node-labeller-l4t',
+      'edge=dtnl-dt-node-labeller-edge',
+      'edge-l4t=dtnl-dt-node-labeller-edge-l4t',
+    ]);
+    assert.deepEqual(names('no L4T release file'), ['main=dtnl-dt-node-labeller']);
+    assert.deepEqual(names('Jetson facts off'), ['main=dtnl-dt-node-labeller']);
+    const edgeOnly = renderChart({ values: { kubeedge: { enabled: true }, tegra: { l4tRelease: { enabled: false } } } });
+    assert.deepEqual(allOfKind<IDaemonSet>(edgeOnly, 'DaemonSet').map((ds) => ds.metadata?.name), ['dtnl-dt-node-labeller', 'dtnl-dt-node-labeller-edge']);
   });
 });
 

@@ -10,6 +10,7 @@ import { CHART_DIR, chartArgs, helm, parseManifests, type Rendered } from '../he
 import { featuresDir, labeller, MONITORING_API, oneOf, podSpecs, SCENARIOS, scenario, VAP_API } from './chart.ts';
 
 const HOST_PATHS_ALLOWED = new Set(['/sys/firmware']);
+const L4T_RELEASE = '/etc/nv_tegra_release';
 
 /** Every place, at any depth, where a rendered object sets `privileged: true` (there must be none). */
 function privilegedTrue(value: unknown, path = ''): string[] {
@@ -24,8 +25,14 @@ function privilegedTrue(value: unknown, path = ''): string[] {
 /** The hardening every pod of the chart must have, whatever the values. */
 function assertHardened(rendered: readonly Rendered[], featuresDir?: string): void {
   for (const { object, source } of rendered) assert.deepEqual(privilegedTrue(object), [], source);
-  for (const { where, spec } of podSpecs(rendered)) {
-    assert.equal(spec.hostNetwork, undefined, where);
+  for (const { where, spec, variant } of podSpecs(rendered)) {
+    if (spec.hostNetwork !== undefined) {
+      // Only the KubeEdge pods that reach MetaServer on the node's loopback, and then with no token at all.
+      assert.ok(variant?.startsWith('edge'), `${where}: hostNetwork`);
+      assert.equal(spec.hostNetwork, true, where);
+      assert.equal(spec.automountServiceAccountToken, false, where);
+      assert.equal(spec.dnsPolicy, 'ClusterFirstWithHostNet', where);
+    }
     assert.equal(spec.hostPID, undefined, where);
     assert.equal(spec.hostIPC, undefined, where);
     assert.deepEqual(spec.securityContext?.seccompProfile, { type: 'RuntimeDefault' }, where);
@@ -39,19 +46,24 @@ function assertHardened(rendered: readonly Rendered[], featuresDir?: string): vo
       assert.deepEqual(sc?.seccompProfile, { type: 'RuntimeDefault' }, where);
       assert.equal(sc?.runAsNonRoot, sc?.runAsUser !== 0, where);
     }
-    assertHostPaths(spec, where, featuresDir);
+    assertHostPaths(spec, where, featuresDir, variant);
   }
 }
 
-/** hostPath volumes: /sys/firmware read-only, and the NFD features folder when that mode is on; nothing else. */
-function assertHostPaths(spec: IPodSpec, where: string, featuresDir: string | undefined): void {
+/**
+ * hostPath volumes: /sys/firmware read-only; /etc/nv_tegra_release read-only, as a File (never created), and only
+ * in the -l4t variants; the NFD features folder when that mode is on; nothing else.
+ */
+function assertHostPaths(spec: IPodSpec, where: string, featuresDir: string | undefined, variant: string | undefined): void {
   for (const volume of spec.volumes ?? []) {
     if (volume.hostPath === undefined) continue;
-    const allowed = HOST_PATHS_ALLOWED.has(volume.hostPath.path) || volume.hostPath.path === featuresDir;
+    const l4t = volume.hostPath.path === L4T_RELEASE && variant?.endsWith('l4t') === true;
+    const allowed = HOST_PATHS_ALLOWED.has(volume.hostPath.path) || volume.hostPath.path === featuresDir || l4t;
     assert.ok(allowed, `${where}: hostPath ${volume.hostPath.path}`);
+    if (l4t) assert.equal(volume.hostPath.type, 'File', where);
     for (const container of spec.containers) {
       const mount = container.volumeMounts?.find((m) => m.name === volume.name);
-      if (volume.hostPath.path === '/sys/firmware') assert.equal(mount?.readOnly, true, where);
+      if (volume.hostPath.path !== featuresDir) assert.equal(mount?.readOnly, true, `${where}: ${volume.hostPath.path}`);
     }
   }
 }
@@ -186,6 +198,8 @@ describe('security: no value can make a pod privileged', () => {
         }),
         podAnnotations: fc.constantFrom({}, { privileged: 'true' }),
         priorityClassName: fc.constantFrom('', 'system-node-critical'),
+        tegra: fc.record({ facts: fc.boolean(), nvidiaGpuPresent: fc.boolean(), l4tRelease: fc.record({ enabled: fc.boolean() }) }),
+        kubeedge: fc.record({ enabled: fc.boolean(), requireAuthorization: fc.boolean() }),
       },
       { requiredKeys: [] },
     );
@@ -194,6 +208,9 @@ describe('security: no value can make a pod privileged', () => {
       fc.property(values, apiVersions, (v, apis) => {
         // A named service account is required when the chart does not create one.
         if (v.serviceAccount?.create === false && v.serviceAccount.name === '') v.serviceAccount.name = 'existing';
+        // Combinations the chart refuses on purpose (tested in values-schema.test.ts).
+        if (v.tegra?.facts === false && v.tegra.nvidiaGpuPresent === true) v.tegra.nvidiaGpuPresent = false;
+        if (v.kubeedge?.enabled === true && 'featuresFile' in (v.nfd ?? {})) v.kubeedge.enabled = false;
         const result = helm(chartArgs({ values: v, apiVersions: apis }));
         assert.equal(result.status, 0, result.stderr);
         assertHardened(parseManifests(result.stdout), featuresDir({ values: v }));

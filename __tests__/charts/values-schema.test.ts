@@ -25,6 +25,9 @@ describe('values.schema.json rejects typos with a message naming the key', () =>
     ['tolerations[0].operater=Exists', /at '\/tolerations\/0': additional properties 'operater' not allowed/],
     ['probes.liveness.periodSecond=5', /at '\/probes\/liveness': additional properties 'periodSecond' not allowed/],
     ['image.tags=1.0', /at '\/image': additional properties 'tags' not allowed/],
+    ['tegra.nvidiaGPUPresent=true', /at '\/tegra': additional properties 'nvidiaGPUPresent' not allowed/],
+    ['kubeedge.requireAuth=true', /at '\/kubeedge': additional properties 'requireAuth' not allowed/],
+    ['kubeedge.metaServer.adress=127.0.0.1:1', /at '\/kubeedge\/metaServer': additional properties 'adress' not allowed/],
   ];
   for (const [set, message] of TYPOS) {
     test(set, () => assert.match(refused(['--set', set]), message));
@@ -51,7 +54,7 @@ describe('values.schema.json rejects wrong types and bad values', () => {
     [['--set', 'cleanup.hookDeletePolicy=always'], /'\/cleanup\/hookDeletePolicy'/],
     [['--set', 'image.digest=latest'], /'\/image\/digest'/],
     [['--set', 'image.pullPolicy=Sometimes'], /'\/image\/pullPolicy'/],
-    [['--set', 'events.namespace=Kube_System'], /'\/events\/namespace'/],
+    [['--set', 'nfd.nodeFeature.namespace=Kube_System'], /'\/nfd\/nodeFeature\/namespace'/],
     [['--set', 'nfd.featuresFile.hostPath=relative/dir'], /'\/nfd\/featuresFile\/hostPath'/],
     [['--set', 'nfd.featuresFile.fileName=../escape'], /'\/nfd\/featuresFile\/fileName'/],
     [['--set', 'tolerations[0].operator=Maybe'], /'\/tolerations\/0\/operator'/],
@@ -64,6 +67,12 @@ describe('values.schema.json rejects wrong types and bad values', () => {
   for (const [flags, message] of BAD) {
     test(flags.join(' '), () => assert.match(refused(flags), message));
   }
+
+  test('events.namespace is gone: Events about a Node always go to default, and the old key is refused', () => {
+    for (const value of ['default', 'kube-system', '']) {
+      assert.match(refused(['--set-string', `events.namespace=${value}`]), /at '\/events': additional properties 'namespace' not allowed/);
+    }
+  });
 
   test('a template-level rule: ServiceMonitor without the Service fails with a clear message', () => {
     const result = helm(
@@ -83,6 +92,69 @@ describe('values.schema.json rejects wrong types and bad values', () => {
     const result = helm(chartArgs({ flags: ['--set', 'serviceAccount.create=false'] }));
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /serviceAccount\.name is required when serviceAccount\.create is false/);
+  });
+});
+
+describe('values.schema.json: the Jetson, instance and KubeEdge values', () => {
+  const BAD: [string[], RegExp][] = [
+    // --instance is a DNS label.
+    [['--set', 'labeller.instance=GPU'], /'\/labeller\/instance'.*does not match pattern/],
+    [['--set', 'labeller.instance=gpu.one'], /'\/labeller\/instance'/],
+    [['--set', 'labeller.instance=-gpu'], /'\/labeller\/instance'/],
+    [['--set', `labeller.instance=${'a'.repeat(64)}`], /'\/labeller\/instance'/],
+    [['--set-json', 'labeller.instance=1'], /'\/labeller\/instance': got number, want string/],
+    // -n splits at commas: one item with a comma would be two names (or an empty one).
+    [['--set-json', 'labeller.nodes=["pwm-fan,npu"]'], /'\/labeller\/nodes\/0'/],
+    [['--set-json', 'labeller.nodes=["gpu,"]'], /'\/labeller\/nodes\/0'/],
+    [['--set-json', 'labeller.nodes=[",gpu"]'], /'\/labeller\/nodes\/0'/],
+    [['--set-json', 'labeller.nodes=[""]'], /'\/labeller\/nodes\/0'/],
+    [['--set-json', 'labeller.nodes=["i2c@7000,c400"]'], /'\/labeller\/nodes\/0'/],
+    [['--set-json', 'labeller.nodes=["gpu node"]'], /'\/labeller\/nodes\/0'/],
+    [['--set', 'tegra.prefix=Tegra.Example'], /'\/tegra\/prefix'/],
+    [['--set', 'tegra.prefix=tegra.example/'], /'\/tegra\/prefix'/],
+    [['--set', 'tegra.facts=yes'], /'\/tegra\/facts': got string, want boolean/],
+    [['--set', 'tegra.l4tRelease=false'], /'\/tegra\/l4tRelease': got boolean, want object/],
+    [['--set', 'kubeedge.enabled=on'], /'\/kubeedge\/enabled': got string, want boolean/],
+    [['--set', 'kubeedge.metaServer.address=10.0.0.1:10550'], /'\/kubeedge\/metaServer\/address'/],
+    [['--set', 'kubeedge.metaServer.address=http://127.0.0.1:10550'], /'\/kubeedge\/metaServer\/address'/],
+    [['--set', 'kubeedge.metaServer.dummyAddress=metaserver.local:10550'], /'\/kubeedge\/metaServer\/dummyAddress'/],
+    [['--set', 'kubeedge.metricsPort=0'], /'\/kubeedge\/metricsPort'/],
+  ];
+  for (const [flags, message] of BAD) {
+    test(flags.join(' '), () => assert.match(refused(flags), message));
+  }
+
+  test('good values pass', () => {
+    const good = [
+      'labeller.instance=gpu-2',
+      'labeller.nodes={pwm-fan,npu@0,i2c@7000c400}',
+      'tegra.prefix=jetson.example.com',
+      'kubeedge.enabled=true',
+      'kubeedge.metaServer.address=127.0.0.1:10551',
+      'kubeedge.metaServer.dummyAddress=169.254.30.10:10550',
+      'labeller.resyncInterval=off',
+      'labeller.rereadInterval=1h30m',
+    ];
+    const result = helm(chartArgs({ flags: ['--set', good.join(',')] }));
+    assert.equal(result.status, 0, result.stderr);
+  });
+
+  const failing: [string, RegExp][] = [
+    ['tegra.prefix=beta.devicetree.org', /tegra\.prefix must differ from labeller\.prefix/],
+    ['tegra.facts=false,tegra.nvidiaGpuPresent=true', /tegra\.nvidiaGpuPresent needs tegra\.facts/],
+    ['kubeedge.enabled=true,nfd.featuresFile.enabled=true', /kubeedge\.enabled is for the modes that talk to the API server/],
+  ];
+  for (const [set, message] of failing) {
+    test(`a template-level rule refuses ${set} with the reason`, () => {
+      const result = helm(chartArgs({ flags: ['--set', set] }));
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr, message);
+    });
+  }
+
+  test('the same prefix twice is fine when the facts are off', () => {
+    const result = helm(chartArgs({ flags: ['--set', 'tegra.facts=false,tegra.prefix=beta.devicetree.org'] }));
+    assert.equal(result.status, 0, result.stderr);
   });
 });
 
@@ -115,6 +187,15 @@ describe('values.yaml', () => {
     assert.deepEqual(values.tolerations, [{ operator: 'Exists' }]);
     assert.deepEqual(values.architectures, ['arm64', 'arm', 'riscv64']);
     assert.equal(values.security?.runAsNonRoot, false);
+    assert.deepEqual(values.tegra, { facts: true, prefix: '', nvidiaGpuPresent: false, l4tRelease: { enabled: true } });
+    assert.deepEqual(values.kubeedge, {
+      enabled: false,
+      requireAuthorization: false,
+      metaServer: { address: '127.0.0.1:10550', dummyAddress: '169.254.30.10:10550' },
+      metricsPort: 9102,
+    });
+    assert.equal(values.labeller?.instance, '');
+    assert.deepEqual(values.events, { enabled: true });
     const result = helm(chartArgs({ values }));
     assert.equal(result.status, 0, result.stderr);
   });

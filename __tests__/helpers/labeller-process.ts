@@ -1,6 +1,9 @@
 // The built CLI's `run` (or `cleanup`) as a child process, the way the DaemonSet runs it: its JSON log
 // lines parsed as they arrive, its status server reachable, its exit timed.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { CLI, REPO } from './run-cli.ts';
 import { eventually } from './eventually.ts';
@@ -25,16 +28,20 @@ export class LabellerProcess {
   readonly exited: Promise<Exit>;
   #partial = '';
 
-  private constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  private constructor(args: string[], env: Record<string, string>, launcher: readonly string[]) {
+    const [command, ...prefix] = launcher.length > 0 ? launcher : [process.execPath];
+    this.child = spawn(command!, [...prefix, CLI, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.#collect(chunk));
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   }
 
-  /** Starts `dt-node-labeller <args...>` with NODE_NAME unset unless `env` sets it. */
-  static start(args: string[], env: Record<string, string> = {}): LabellerProcess {
-    return new LabellerProcess(args, { NODE_NAME: '', ...env });
+  /**
+   * Starts `dt-node-labeller <args...>` with NODE_NAME unset unless `env` sets it. `launcher` replaces the plain
+   * `node`: a command line ending in a Node.js binary (see asNonRootUser).
+   */
+  static start(args: string[], env: Record<string, string> = {}, launcher: readonly string[] = []): LabellerProcess {
+    return new LabellerProcess(args, { NODE_NAME: '', ...env }, launcher);
   }
 
   #collect(chunk: string): void {
@@ -96,4 +103,23 @@ export class LabellerProcess {
   transcript(): string {
     return [...this.logs.map((line) => JSON.stringify(line)), ...this.otherOutput].join('\n');
   }
+}
+
+/**
+ * A launcher that runs the CLI as an unprivileged user, as the chart's non-root mode does (uid 65532), from a
+ * test running as root: util-linux's setpriv changes the ids, and the Node.js binary is copied where that
+ * user may run it (the test's may live under /root). The caller makes the files the CLI reads readable.
+ */
+export function asNonRootUser(uid = 65532): string[] {
+  const dir = join(tmpdir(), `dtnl-node-${process.versions.node}`);
+  const node = join(dir, 'node');
+  if (!existsSync(node)) {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const staging = `${node}.${process.pid}`;
+    copyFileSync(process.execPath, staging);
+    chmodSync(staging, 0o755);
+    renameSync(staging, node);
+  }
+  chmodSync(dir, 0o755);
+  return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', node];
 }

@@ -66,10 +66,6 @@ app.kubernetes.io/part-of: dt-node-labeller
 {{- end }}
 {{- end }}
 
-{{- define "dt-node-labeller.eventNamespace" -}}
-{{- default .Release.Namespace .Values.events.namespace }}
-{{- end }}
-
 {{- define "dt-node-labeller.nodeFeatureNamespace" -}}
 {{- default .Release.Namespace .Values.nfd.nodeFeature.namespace }}
 {{- end }}
@@ -111,4 +107,103 @@ seccompProfile:
 runAsUser: {{ $uid }}
 runAsGroup: {{ $uid }}
 runAsNonRoot: {{ ne $uid 0 }}
+{{- end }}
+
+{{/* The Jetson facts' key prefix, as the CLI defaults --tegra-prefix: tegra.<prefix>. */}}
+{{- define "dt-node-labeller.tegraPrefix" -}}
+{{- default (printf "tegra.%s" .Values.labeller.prefix) .Values.tegra.prefix }}
+{{- end }}
+
+{{/* The instance's ownership annotation, as the CLI names it: [<instance>.]dt-node-labeller.<prefix>/owned-labels. */}}
+{{- define "dt-node-labeller.ownershipAnnotation" -}}
+{{- with .Values.labeller.instance }}{{ . }}.{{ end }}dt-node-labeller.{{ .Values.labeller.prefix }}/owned-labels
+{{- end }}
+
+{{/* The flags naming the labeller instance (JSON list), shared by `run` and the cleanup hook so both mean the same one. */}}
+{{- define "dt-node-labeller.instanceArgs" -}}
+{{- $args := list (printf "--prefix=%s" .Values.labeller.prefix) }}
+{{- with .Values.tegra.prefix }}{{ $args = append $args (printf "--tegra-prefix=%s" .) }}{{ end }}
+{{- with .Values.labeller.instance }}{{ $args = append $args (printf "--instance=%s" .) }}{{ end }}
+{{- toJson $args }}
+{{- end }}
+
+{{/* Combinations the schema cannot see, refused with the reason (the CLI would refuse them at start). */}}
+{{- define "dt-node-labeller.checkValues" -}}
+{{- if and .Values.tegra.facts (eq (include "dt-node-labeller.tegraPrefix" .) .Values.labeller.prefix) }}
+{{- fail "tegra.prefix must differ from labeller.prefix, or fact keys could collide with compatible-derived keys" }}
+{{- end }}
+{{- if and .Values.tegra.nvidiaGpuPresent (not .Values.tegra.facts) }}
+{{- fail "tegra.nvidiaGpuPresent needs tegra.facts: the GPU is found by the Jetson facts" }}
+{{- end }}
+{{- if and .Values.kubeedge.enabled (eq (include "dt-node-labeller.mode" .) "featuresFile") }}
+{{- fail "kubeedge.enabled is for the modes that talk to the API server: nfd.featuresFile needs no API access and runs on edge nodes as it is" }}
+{{- end }}
+{{- end }}
+
+{{/* The role label every KubeEdge edge node carries (its docs require it; edged registers nodes with it), and the key of keadm's edge taint. */}}
+{{- define "dt-node-labeller.edgeRoleKey" -}}node-role.kubernetes.io/edge{{- end }}
+
+{{/*
+The labeller DaemonSets (JSON list): main, plus <fullname>-l4t when the L4T release file is wanted (see tegra in
+values.yaml), each doubled into an -edge variant with kubeedge.enabled. A variant is a name and the required
+node-affinity expressions that keep the variants on disjoint sets of nodes: every one of them has, for each
+split, either "In"/"Exists" or "DoesNotExist" on that split's key.
+*/}}
+{{- define "dt-node-labeller.variants" -}}
+{{- $l4tKey := printf "%s/l4t.devicetree" (include "dt-node-labeller.tegraPrefix" .) }}
+{{- $edgeKey := include "dt-node-labeller.edgeRoleKey" . }}
+{{- $split := and .Values.tegra.facts .Values.tegra.l4tRelease.enabled }}
+{{- $kubeedge := .Values.kubeedge.enabled }}
+{{- $variants := list }}
+{{- range $edge := ternary (list false true) (list false) $kubeedge }}
+{{- range $l4t := ternary (list false true) (list false) $split }}
+{{- $expressions := list }}
+{{- if $kubeedge }}
+{{- $expressions = append $expressions (dict "key" $edgeKey "operator" (ternary "Exists" "DoesNotExist" $edge)) }}
+{{- end }}
+{{- if $split }}
+{{- $expressions = append $expressions (ternary (dict "key" $l4tKey "operator" "In" "values" (list "true")) (dict "key" $l4tKey "operator" "DoesNotExist") $l4t) }}
+{{- end }}
+{{- $name := join "-" (compact (list (ternary "edge" "" $edge) (ternary "l4t" "" $l4t))) }}
+{{- $variants = append $variants (dict "name" (default "main" $name) "suffix" $name "edge" $edge "l4t" $l4t "expressions" $expressions) }}
+{{- end }}
+{{- end }}
+{{- toJson $variants }}
+{{- end }}
+
+{{/*
+Pod affinity for (list $ EXPRESSIONS OUT), written into the dict OUT: the values' affinity, whose nodeAffinity
+defaults to the architectures rule, with EXPRESSIONS added to every required nodeSelectorTerm. Terms are ORed and
+the expressions inside one are ANDed, so only a copy in each term holds for every node the pod may run on.
+*/}}
+{{- define "dt-node-labeller.affinityInto" -}}
+{{- $root := index . 0 }}
+{{- $extra := index . 1 }}
+{{- $out := index . 2 }}
+{{- $affinity := deepCopy $root.Values.affinity }}
+{{- $nodeAffinity := dict }}
+{{- if $affinity.nodeAffinity }}
+{{- $nodeAffinity = $affinity.nodeAffinity }}
+{{- else if $root.Values.architectures }}
+{{- $archTerm := dict "matchExpressions" (list (dict "key" "kubernetes.io/arch" "operator" "In" "values" $root.Values.architectures)) }}
+{{- $_ := set $nodeAffinity "requiredDuringSchedulingIgnoredDuringExecution" (dict "nodeSelectorTerms" (list $archTerm)) }}
+{{- end }}
+{{- if $extra }}
+{{- $required := get $nodeAffinity "requiredDuringSchedulingIgnoredDuringExecution" | default (dict) }}
+{{- $terms := get $required "nodeSelectorTerms" | default (list (dict)) }}
+{{- $anded := list }}
+{{- range $terms }}
+{{- $term := deepCopy . }}
+{{- $_ := set $term "matchExpressions" (concat (get $term "matchExpressions" | default (list)) $extra) }}
+{{- $anded = append $anded $term }}
+{{- end }}
+{{- $_ := set $required "nodeSelectorTerms" $anded }}
+{{- $_ := set $nodeAffinity "requiredDuringSchedulingIgnoredDuringExecution" $required }}
+{{- end }}
+{{- if $nodeAffinity }}
+{{- $_ := set $affinity "nodeAffinity" $nodeAffinity }}
+{{- end }}
+{{- range $key, $value := $affinity }}
+{{- $_ := set $out $key $value }}
+{{- end }}
 {{- end }}
