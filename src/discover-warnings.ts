@@ -1,8 +1,7 @@
+import { printable } from './devicetree/errors.ts';
 import type { Discovery } from './discover.ts';
 import { MAX_LABELS } from './discover.ts';
 
-/** Printable text from a devicetree: as it is when plain ASCII, else JSON-escaped, so a line stays one line. */
-const printable = (text: string): string => (/^[\x20-\x7e]*$/.test(text) ? text : JSON.stringify(text));
 
 /**
  * What a user should hear about a read, one line each: -n names that matched nothing (with the node names

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { fixture } from '../helpers/corpus.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { CLI, runCli } from '../helpers/run-cli.ts';
+import { parseBlob } from '../../src/devicetree/parse-blob.ts';
+import { expandTree } from '../helpers/expand-tree.ts';
+import { asNonRootUser } from '../helpers/labeller-process.ts';
 import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 
 const NANO = 'examples/devicetree/jetson-nano.dtb';
@@ -61,6 +65,19 @@ describe('labels: the dry run', () => {
     assert.equal((JSON.parse(plain.stdout) as Record<string, string>)['beta.devicetree.org/arm-mali-400'], undefined);
     const all = ok(['labels', '--dtb', fixture('disabled-gpu.dtb'), '-o', 'json', '--include-disabled']);
     assert.equal((JSON.parse(all.stdout) as Record<string, string>)['beta.devicetree.org/arm-mali-400'], '1');
+  });
+
+  test('as a non-root user, an expanded tree whose security-* properties only root may read (as sysfs makes them) still labels', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dtnl-nonroot-'));
+    const tree = join(dir, 'base');
+    expandTree(parseBlob(readFileSync(NANO)).root, tree);
+    writeFileSync(join(tree, 'chosen', 'security-key'), 'secret');
+    chmodSync(join(tree, 'chosen', 'security-key'), 0o400);
+    chmodSync(dir, 0o755);
+    const [command, ...prefix] = process.getuid?.() === 0 ? asNonRootUser() : [process.execPath];
+    const result = spawnSync(command!, [...prefix, CLI, 'labels', '--live-tree', tree, '-o', 'json'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), JETSON_NANO_LABELS);
   });
 
   test('--host-root reads the host blob', () => {

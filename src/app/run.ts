@@ -19,6 +19,8 @@ import { createStatusServer, formatAddress } from './status-server.ts';
 /** SIGTERM must end the pod well inside Kubernetes' default 30 s grace period; we promise 5 s. */
 const SHUTDOWN_DEADLINE_MS = 5000;
 const ONCE_ATTEMPTS = 5;
+/** How long a metrics port in use is waited for before giving up. */
+const LISTEN_RETRY_MS = 15_000;
 /** The API server ends watches after this; we resume from the last resourceVersion. */
 const WATCH_TIMEOUT_SECONDS = 290;
 
@@ -79,14 +81,30 @@ function labelTarget(options: RunOptions, logger: Logger, metrics: ControllerMet
   return { target: labels, ...(server === undefined ? {} : { server }) };
 }
 
-function listenOn(server: Server, { host, port }: RunOptions['listen'], logger: Logger): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
+/**
+ * Listens for /metrics, /healthz and /readyz. On the host network (KubeEdge's edge pods) the port is the
+ * node's, and during a DaemonSet hand-over the pod being replaced may hold it a few seconds longer: wait
+ * for it rather than exit.
+ */
+async function listenOn(server: Server, { host, port }: RunOptions['listen'], logger: Logger): Promise<void> {
+  const deadline = Date.now() + LISTEN_RETRY_MS;
+  for (;;) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
       logger.info('serving /metrics, /healthz, /readyz', { address: formatAddress(server.address()) });
-      resolve();
-    });
-  });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw error;
+      logger.warn(`port ${port} is in use; trying again`, { address: host ?? '' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /** SIGTERM/SIGINT stop cleanly (a timer forces the exit if something hangs); SIGHUP re-reads the devicetree. */

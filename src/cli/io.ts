@@ -13,5 +13,5 @@ export const processIo: CliIo = {
   error: (line) => void process.stderr.write(`error: ${line}\n`),
 };
 
-/** Text from a devicetree as it is when printable, else JSON-escaped, so a warning stays one line. */
-export const printable = (text: string): string => (/^[\x20-\x7e]*$/.test(text) ? text : JSON.stringify(text));
+/** Text from a devicetree as it is when printable, else escaped, so a warning stays one line and cannot drive a terminal. */
+export { printable } from '../devicetree/errors.ts';

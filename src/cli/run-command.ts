@@ -6,6 +6,7 @@ import { addClusterOptions, type ClusterFlags, clusterAccess, resolveNodeName } 
 import { type Interval, intervalParser } from './duration.ts';
 import { addInstanceOption, type InstanceFlags, labelOwnership } from './ownership-options.ts';
 import type { ExitCodeSink } from './program.ts';
+import { UsageError } from './usage-error.ts';
 import { addTargetOptions, type TargetFlags, targetOptions } from './target-options.ts';
 import { addLabelOptions, addTreeSourceOptions, type LabelFlags, labelRules, type TreeSourceFlags, treeLocation } from './tree-options.ts';
 
@@ -49,6 +50,8 @@ export function runCommand(setExitCode: ExitCodeSink): Command {
 }
 
 function runOptions(flags: RunFlags): RunOptions {
+  // Standard input can be read once: a controller that re-reads on SIGHUP would find it empty.
+  if (flags.dtb === '-' && flags.once !== true) throw new UsageError('--dtb - (standard input) needs --once: a running controller re-reads its devicetree');
   return {
     source: treeLocation(flags),
     rules: labelRules(flags),

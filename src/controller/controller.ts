@@ -90,7 +90,8 @@ export class Controller {
           if (await this.#reconcile(desired, true)) return true;
         } catch (error) {
           this.#failed(error);
-          if (attempt < attempts) await this.#o.sleep(this.#o.retry.next(error), this.#abort.signal);
+          // An init container should give up in seconds, not wait out a refusal's five-minute backoff.
+          if (attempt < attempts) await this.#o.sleep(Math.min(this.#o.retry.next(error), RETRY_POLICY.transient.maxMs), this.#abort.signal);
         }
       }
       return false;

@@ -24,6 +24,9 @@ export type FdtErrorCode =
 export const quoteName = (name: string): string =>
   JSON.stringify(name).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
+/** Text from a devicetree for a message or warning: as it is when plain printable ASCII, else quoted. */
+export const printable = (text: string): string => (/^[\x20-\x7e]*$/.test(text) ? text : quoteName(text));
+
 /**
  * The one error type the blob parser throws. `offset` is the byte offset in the blob where it failed;
  * `source`, when set, is the file the blob came from and starts the message.
