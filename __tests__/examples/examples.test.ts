@@ -98,11 +98,23 @@ function expressionMatches(e: Expression, labels: Labels): boolean {
 /** A term matches when all its expressions do (an empty term matches nothing, as in Kubernetes). */
 const termMatches = (term: Term, labels: Labels) => (term.matchExpressions ?? []).length > 0 && (term.matchExpressions ?? []).every((e) => expressionMatches(e, labels));
 
-/** Whether a node with these labels passes the pod's nodeSelector and required node affinity. */
-function schedulable(spec: PodSpec, labels: Labels): boolean {
+type Taint = { key: string; value?: string; effect: string };
+type Toleration = { key?: string; operator?: string; value?: string; effect?: string };
+/** The taints of the boards that have any: edge nodes get KubeEdge's (keadm join). */
+const TAINTS = new Map<string, Taint[]>();
+
+/** A toleration matches a taint as the scheduler's TolerationsTolerateTaint does. */
+const tolerates = (t: Toleration, taint: Taint) =>
+  (t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
+  (t.key === undefined || t.key === '' ? t.operator === 'Exists' : t.key === taint.key && (t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '')));
+
+/** Whether a node with these labels (and taints) passes the pod's nodeSelector, required node affinity and tolerations. */
+function schedulable(spec: PodSpec, labels: Labels, taints: readonly Taint[] = []): boolean {
   const selectorOk = Object.entries(spec.nodeSelector ?? {}).every(([key, value]) => labels[key] === value);
   const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  return selectorOk && (terms === undefined || terms.some((term) => termMatches(term, labels)));
+  const tolerations = (spec as { tolerations?: Toleration[] }).tolerations ?? [];
+  const taintsOk = taints.filter((taint) => taint.effect === 'NoSchedule' || taint.effect === 'NoExecute').every((taint) => tolerations.some((t) => tolerates(t, taint)));
+  return selectorOk && taintsOk && (terms === undefined || terms.some((term) => termMatches(term, labels)));
 }
 
 // ---- the boards: real L4T and kernel blobs, labelled as the chart's DaemonSet labels them ----------------
@@ -132,6 +144,9 @@ const L4T_BOARDS: Record<string, { file: string; release: string }> = {
   'Jetson AGX Orin (R35.4.1)': { file: 'tegra234-p3701-0000-p3737-0000.dtb', release: R35 },
   'Jetson AGX Orin (R36.4.3, modelled)': { file: 'tegra234-p3701-0000-p3737-0000.dtb', release: R36 },
 };
+
+/** A stock Xavier NX that is a KubeEdge edge node (the one label that differs is set by keadm, not by us). */
+const EDGE_XAVIER = 'Jetson Xavier NX (R32.7.1), KubeEdge edge node';
 
 /** A corpus file by its path below the kernel-version folder (e.g. nvidia/x.dtb), wherever that is. */
 function corpusFile(name: string): string {
@@ -172,18 +187,21 @@ before(() => {
       writeFileSync(join(root, 'etc/nv_tegra_release'), release);
       boards.set(name, cliLabels(['--host-root', root], flags));
     }
+    // KubeEdge's keadm join labels an edge node node-role.kubernetes.io/edge; the devicetree labels are the same.
+    boards.set(EDGE_XAVIER, { ...boards.get('Jetson Xavier NX (R32.7.1)')!, 'node-role.kubernetes.io/edge': '' });
+    TAINTS.set(EDGE_XAVIER, [{ key: 'node-role.kubernetes.io/edge', effect: 'NoSchedule' }]);
   }
 });
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const matching = (spec: PodSpec) => [...boards].filter(([, labels]) => schedulable(spec, labels)).map(([name]) => name).sort();
+const matching = (spec: PodSpec) => [...boards].filter(([name, labels]) => schedulable(spec, labels, TAINTS.get(name))).map(([name]) => name).sort();
 
 // ---- tests ---------------------------------------------------------------------------------------------
 
 describe('examples/: manifests', () => {
   test('the example set is all there', () => {
     const files = new Set(manifests.map((m) => m.file));
-    for (const file of ['jetson-nano-pod.yaml', 'tegra-gpu-deployment.yaml', 'http-echo.yaml', 'triton-inference-server.yaml', 'nvidia-device-plugin.yaml', 'pytorch-mnist-job.yaml', 'runtimeclass-nvidia.yaml']) {
+    for (const file of ['jetson-nano-pod.yaml', 'tegra-gpu-deployment.yaml', 'http-echo.yaml', 'triton-inference-server.yaml', 'nvidia-device-plugin.yaml', 'pytorch-mnist-job.yaml', 'runtimeclass-nvidia.yaml', 'kubeedge-device-plugin.yaml']) {
       assert.ok(files.has(file), `examples/${file} is missing`);
     }
   });
@@ -227,17 +245,20 @@ describe('examples/: devicetree keys', () => {
 const NANOS = ['Jetson Nano (R32.7.1)', 'nvidia/tegra210-p3450-0000.dtb'];
 const JETPACK_4 = ['Jetson Nano (R32.7.1)', 'Jetson TX2 NX (R32.7.1)', 'Jetson TX2 (R32.7.1)', 'Jetson Xavier NX (R32.7.1)'];
 const JETPACK = [...JETPACK_4, 'Jetson Orin Nano (R35.4.1)', 'Jetson AGX Orin (R35.4.1)', 'Jetson AGX Orin (R36.4.3, modelled)'];
+
 const EXPECTED_PLACEMENT: Record<string, string[]> = {
   'Pod/on-a-jetson-nano': NANOS,
   'Deployment/jetson-nano-echo': NANOS,
   // every enabled Tegra GPU of the four families, JetPack or mainline (the Nano on a distribution kernel)
   'Deployment/any-tegra-gpu': [...JETPACK, 'nvidia/tegra210-p3450-0000.dtb'],
-  // a Tegra GPU and JetPack's container toolkit
+  // a Tegra GPU and JetPack's container toolkit; not the tainted edge nodes (they get the edge variant)
   'DaemonSet/nvidia-device-plugin': JETPACK,
   // l4t-pytorch r32.7.1: L4T R32 only
   'Job/pytorch-mnist': JETPACK_4,
   // tritonserver -igpu: L4T R36 only
   'DaemonSet/triton': ['Jetson AGX Orin (R36.4.3, modelled)'],
+  // the edge variant: Xavier NX edge nodes only
+  'DaemonSet/nvidia-device-plugin-edge': [EDGE_XAVIER],
 };
 
 describe('examples/: where the workloads land', () => {
