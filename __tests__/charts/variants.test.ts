@@ -4,71 +4,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
-import type { INodeSelectorRequirement } from 'kubernetes-models/v1/NodeSelectorRequirement';
-import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { renderChart, type TemplateOptions } from '../helpers/helm.ts';
+import { podFitsNode, requirementMatches, type SchedulingSpec, type TestNode } from '../helpers/node-affinity.ts';
 import { daemonSets, EDGE_ROLE, L4T_KEY, labeller, scenario, type Variant, VARIANT_LABEL } from './chart.ts';
 
-// ---- A small node-affinity evaluator, after the scheduler's NodeAffinity plugin and the DaemonSet controller's
-// NodeShouldRunDaemonPod (kubernetes/kubernetes pkg/controller/daemon/daemon_controller.go): nodeSelector must
-// match, and one of the required nodeSelectorTerms (terms are ORed, a term's requirements ANDed; a term with no
-// requirements matches nothing). Taints are left out: every variant tolerates the taints that matter here.
+// Nodes are matched with helpers/node-affinity.ts (the scheduler's and the DaemonSet controller's rules).
 
-interface TestNode {
-  name: string;
-  labels: Record<string, string>;
-}
-
-function requirementMatches(requirement: INodeSelectorRequirement, value: string | undefined): boolean {
-  const values = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || !/^-?\d+$/.test(value)) return false;
-      return requirement.operator === 'Gt' ? Number(value) > Number(values[0]) : Number(value) < Number(values[0]);
-    }
-    default:
-      throw new Error(`unknown operator ${requirement.operator}`);
-  }
-}
-
-function podFitsNode(pod: IPodSpec, node: TestNode): boolean {
-  for (const [key, value] of Object.entries(pod.nodeSelector ?? {})) if (node.labels[key] !== value) return false;
-  const required = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required === undefined) return true;
-  return required.nodeSelectorTerms.some((term) => {
-    const expressions = term.matchExpressions ?? [];
-    const fields = term.matchFields ?? [];
-    if (expressions.length === 0 && fields.length === 0) return false;
-    return (
-      expressions.every((r) => requirementMatches(r, node.labels[r.key])) &&
-      fields.every((r) => {
-        assert.equal(r.key, 'metadata.name', 'the only field a node selector term may name');
-        return requirementMatches(r, node.name);
-      })
-    );
-  });
-}
-
-/** The variants whose pod would run on the node. */
 function variantsOn(rendered: ReturnType<typeof renderChart>, node: TestNode): Variant[] {
-  return [...daemonSets(rendered)].filter(([, ds]) => podFitsNode(ds.spec!.template.spec!, node)).map(([variant]) => variant);
+  return [...daemonSets(rendered)].filter(([, ds]) => podFitsNode(ds.spec!.template.spec! as SchedulingSpec, node)).map(([variant]) => variant);
 }
 
 const linux = (arch: string, extra: Record<string, string> = {}): Record<string, string> => ({ 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': arch, ...extra });
 
 describe('the node-affinity evaluator itself', () => {
   test('terms are ORed, requirements ANDed, an empty term matches nothing, nodeSelector must match', () => {
-    const pod: IPodSpec = {
-      containers: [],
+    const pod: SchedulingSpec = {
       nodeSelector: { 'kubernetes.io/os': 'linux' },
       affinity: {
         nodeAffinity: {

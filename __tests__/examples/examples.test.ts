@@ -13,6 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { discover } from '../../src/discover.ts';
 import { corpus, corpusPath, fixture, jetsonL4t } from '../helpers/corpus.ts';
 import { renderChart } from '../helpers/helm.ts';
+import { podFitsNode, type SchedulingSpec, type Taint, type Term, termMatches } from '../helpers/node-affinity.ts';
 import { validate } from '../helpers/k8s-schema.ts';
 import { REPO, runCli } from '../helpers/run-cli.ts';
 
@@ -42,10 +43,7 @@ const manifests: Manifest[] = readdirSync(EXAMPLES, { recursive: true, encoding:
     }),
   );
 
-type Expression = { key: string; operator: string; values?: string[] };
-type Term = { matchExpressions?: Expression[]; matchFields?: unknown[] };
-type PodSpec = {
-  nodeSelector?: Record<string, string>;
+type PodSpec = SchedulingSpec & {
   affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: Term[] }; preferredDuringSchedulingIgnoredDuringExecution?: { preference: Term }[] } };
 };
 
@@ -69,53 +67,15 @@ function devicetreeKeys(value: unknown, found = new Set<string>()): Set<string> 
   return found;
 }
 
-// ---- node selection, as the scheduler evaluates it ---------------------------------------------------
+// ---- node selection, as the scheduler evaluates it (helpers/node-affinity.ts) ------------------------------
 
 type Labels = Readonly<Record<string, string>>;
-
-function expressionMatches(e: Expression, labels: Labels): boolean {
-  const value = labels[e.key];
-  switch (e.operator) {
-    case 'In':
-      return value !== undefined && (e.values ?? []).includes(value);
-    case 'NotIn':
-      return value === undefined || !(e.values ?? []).includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const [bound] = e.values ?? [];
-      if (value === undefined || bound === undefined) return false;
-      return e.operator === 'Gt' ? Number(value) > Number(bound) : Number(value) < Number(bound);
-    }
-    default:
-      throw new Error(`unknown operator ${e.operator}`);
-  }
-}
-
-/** A term matches when all its expressions do (an empty term matches nothing, as in Kubernetes). */
-const termMatches = (term: Term, labels: Labels) => (term.matchExpressions ?? []).length > 0 && (term.matchExpressions ?? []).every((e) => expressionMatches(e, labels));
-
-type Taint = { key: string; value?: string; effect: string };
-type Toleration = { key?: string; operator?: string; value?: string; effect?: string };
 /** The taints of the boards that have any: edge nodes get KubeEdge's (keadm join). */
 const TAINTS = new Map<string, Taint[]>();
 
-/** A toleration matches a taint as the scheduler's TolerationsTolerateTaint does. */
-const tolerates = (t: Toleration, taint: Taint) =>
-  (t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
-  (t.key === undefined || t.key === '' ? t.operator === 'Exists' : t.key === taint.key && (t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '')));
-
-/** Whether a node with these labels (and taints) passes the pod's nodeSelector, required node affinity and tolerations. */
-function schedulable(spec: PodSpec, labels: Labels, taints: readonly Taint[] = []): boolean {
-  const selectorOk = Object.entries(spec.nodeSelector ?? {}).every(([key, value]) => labels[key] === value);
-  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  const tolerations = (spec as { tolerations?: Toleration[] }).tolerations ?? [];
-  const taintsOk = taints.filter((taint) => taint.effect === 'NoSchedule' || taint.effect === 'NoExecute').every((taint) => tolerations.some((t) => tolerates(t, taint)));
-  return selectorOk && taintsOk && (terms === undefined || terms.some((term) => termMatches(term, labels)));
-}
+const schedulable = (spec: PodSpec, labels: Labels, taints: readonly Taint[] = []) => podFitsNode(spec, { name: 'board', labels, taints });
+/** A term matches when all its expressions do (an empty term matches nothing, as in Kubernetes). */
+const termMatchesLabels = (term: Term, labels: Labels) => termMatches(term, { name: 'board', labels });
 
 // ---- the boards: real L4T and kernel blobs, labelled as the chart's DaemonSet labels them ----------------
 
@@ -283,7 +243,7 @@ describe('examples/: where the workloads land', () => {
       const affinity = podSpec(object)?.affinity?.nodeAffinity;
       const terms = [...(affinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []), ...(affinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((p) => p.preference)];
       for (const term of terms) {
-        const hit = [...boards.values()].some((labels) => termMatches(term, labels));
+        const hit = [...boards.values()].some((labels) => termMatchesLabels(term, labels));
         const keys = (term.matchExpressions ?? []).map((e) => e.key).join(' & ');
         if (!hit && (CORPUS_SKIP || L4T_SKIP)) t.diagnostic(`${id}: term ${keys} matches no fixture; the real blobs would be needed (${CORPUS_SKIP || L4T_SKIP})`);
         else assert.ok(hit, `${id}: term ${keys} matches no board`);
@@ -294,7 +254,7 @@ describe('examples/: where the workloads land', () => {
   test('the Jetson Nano pin: one term per kernel flavour, each matching only Jetson Nanos', { skip: CORPUS_SKIP || L4T_SKIP }, () => {
     const pod = manifests.find((m) => m.id === 'Pod/on-a-jetson-nano')!;
     const terms = podSpec(pod.object)!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
-    const matchedBy = terms.map((term) => [...boards].filter(([, labels]) => termMatches(term, labels)).map(([name]) => name));
+    const matchedBy = terms.map((term) => [...boards].filter(([, labels]) => termMatchesLabels(term, labels)).map(([name]) => name));
     assert.deepEqual(matchedBy, [['Jetson Nano (R32.7.1)'], ['nvidia/tegra210-p3450-0000.dtb']], 'L4T key, then mainline key');
   });
 

