@@ -32,3 +32,18 @@ test('writes atomically: a complete new file appears under the name, no temporar
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('two writers of one file (two containers, both pid 1) never share a temporary file', () => {
+  // The temporary file's name shows in the error of a write that cannot happen: read it from there.
+  const temporaryName = () => {
+    try {
+      writeFileAtomically(join(tmpdir(), 'no-such-folder-dtnl', 'dt-node-labeller'), 'x=1\n');
+    } catch (error) {
+      return /\.dt-node-labeller\.[^/']+\.tmp/.exec((error as Error).message)?.[0];
+    }
+    return undefined;
+  };
+  const names = new Set(Array.from({ length: 10 }, temporaryName));
+  assert.equal(names.size, 10, `a new name each time: ${[...names].join(' ')}`);
+  assert.ok(![...names].some((name) => name === undefined || name.includes(`.${process.pid}.`)), 'not derived from the pid');
+});

@@ -86,13 +86,16 @@ export class Controller {
       const desired = this.#o.desired.labels;
       if (desired === undefined) return false;
       for (let attempt = 1; attempt <= attempts && !this.#abort.signal.aborted; attempt++) {
+        let failure: unknown;
         try {
           if (await this.#reconcile(desired, true)) return true;
         } catch (error) {
           this.#failed(error);
-          // An init container should give up in seconds, not wait out a refusal's five-minute backoff.
-          if (attempt < attempts) await this.#o.sleep(Math.min(this.#o.retry.next(error), RETRY_POLICY.transient.maxMs), this.#abort.signal);
+          failure = error;
         }
+        // Not labelled (an error, or the node not registered yet): wait, but as an init container should,
+        // in seconds, not a refusal's five-minute backoff.
+        if (attempt < attempts) await this.#o.sleep(Math.min(this.#o.retry.next(failure), RETRY_POLICY.transient.maxMs), this.#abort.signal);
       }
       return false;
     } finally {

@@ -20,8 +20,11 @@ export function isNoAnswer(error: unknown): boolean {
   if (error.name === 'AbortError' || error.name === 'TimeoutError') return true;
   if (error instanceof TypeError && error.message === 'fetch failed') return true;
   const code = (error.cause as { code?: unknown } | undefined)?.code ?? (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
+  return typeof code === 'string' && (NETWORK_ERRORS.has(code) || code.startsWith('UND_ERR_'));
 }
+
+/** System errors of a connection, not of a file (a feature file's ENOSPC or EACCES is no API failure). */
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
 /** A guarded write that met 409 Conflict again and again: someone else keeps changing the object. */
 export class ConflictError extends Error {
