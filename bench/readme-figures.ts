@@ -1,0 +1,62 @@
+// Regenerates the README's measured figures: runs every benchmark, writes the raw results to
+// bench/results.json and rewrites the README block between its markers (bench/lib/figures.ts). Takes about
+// 15 minutes (the traffic benchmark alone runs 5). `--only parse,load` re-runs some and keeps the others.
+//
+//   npm run --silent bench:readme -- [--corpus ../shared/dtb] [--only a,b]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { readResults, RESULTS_FILE, type Results, renderFigures, withFigures } from './lib/figures.ts';
+
+const { values } = parseArgs({ options: { corpus: { type: 'string', default: '../shared/dtb' }, only: { type: 'string', default: '' } } });
+const README = new URL('../README.md', import.meta.url).pathname;
+
+/** The node flags the image runs with, from the Dockerfile's ENTRYPOINT (and its MALLOC_ARENA_MAX). */
+function imageNodeFlags(): string {
+  const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+  const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+  const env = [...dockerfile.matchAll(/^ENV (\w+)=(\S+)$/gm)].map(([, k, v]) => `${k}=${v}`);
+  return [...env, ...entry.filter((arg) => arg.startsWith('--'))].join(' ');
+}
+
+/** Runs `node <script> args` and parses its last stdout line (every bench prints a JSON summary last). */
+function bench(script: string, args: string[]): unknown {
+  process.stderr.write(`running ${script} ${args.join(' ')}\n`);
+  const out = execFileSync(process.execPath, [script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+/** libfdt's C walk, built here with cc against Debian's libfdt-dev; skipped (and said so) without them. */
+function libfdtWalk(corpus: string): Results['libfdt'] {
+  const binary = join(mkdtempSync(join(tmpdir(), 'libfdt-walk-')), 'walk');
+  const built = spawnSync('cc', ['-O2', '-o', binary, 'bench/reference/libfdt-walk.c', '-lfdt'], { encoding: 'utf8' });
+  if (built.status !== 0) return { skipped: `cannot build bench/reference/libfdt-walk.c (needs cc and libfdt-dev): ${built.stderr.split('\n')[0]}` };
+  const out = execFileSync(binary, [corpus], { encoding: 'utf8' });
+  return { mb_per_s: (JSON.parse(out.trim()) as { mb_per_s: number }).mb_per_s };
+}
+
+const flags = imageNodeFlags();
+const only = new Set(values.only.split(',').filter((x) => x !== ''));
+const wanted = (name: string) => only.size === 0 || only.has(name);
+const previous: Partial<Results> = existsSync(RESULTS_FILE) ? readResults() : {};
+const cpu = cpus();
+
+const results: Results = {
+  date: new Date().toISOString().slice(0, 10),
+  machine: { cpu: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length, memory_gib: Math.round(totalmem() / 2 ** 30) },
+  node: process.versions.node,
+  image_node_flags: flags,
+  parse: wanted('parse') ? (bench('bench/parse.ts', [values.corpus]) as Results['parse']) : previous.parse!,
+  libfdt: wanted('parse') ? libfdtWalk(values.corpus) : previous.libfdt!,
+  dry_run: wanted('dry-run') ? (bench('bench/dry-run.ts', []) as Results['dry_run']) : previous.dry_run!,
+  start: wanted('start') ? (bench('bench/controller-start.ts', [`--node-flags=${flags}`]) as Results['start']) : previous.start!,
+  idle_rss: wanted('idle-rss') ? (bench('bench/controller-idle-rss.ts', ['--node-flags=', `--node-flags=${flags}`]) as Results['idle_rss']) : previous.idle_rss!,
+  traffic: wanted('traffic') ? (bench('bench/controller-traffic.ts', [`--node-flags=${flags}`]) as Results['traffic']) : previous.traffic!,
+  load: wanted('load') ? (bench('bench/controller-load.ts', []) as Results['load']) : previous.load!,
+};
+writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(README, withFigures(readFileSync(README, 'utf8'), renderFigures(results)));
+process.stdout.write(`${renderFigures(results)}\n`);
