@@ -2,6 +2,8 @@
 // server, with the machine's real kubectl making the changes a cluster admin would make.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -341,6 +343,23 @@ describe('run: end to end against the fake API server, driven by kubectl', { ski
     processes.push(missing);
     assert.deepEqual(await missing.exited, { code: 1, signal: null });
     assert.match(missing.transcript(), /cannot read the devicetree/);
+  });
+
+  test('a URL that is not a Kubernetes API server is an error, not "node not found"; --once ends naming it', async () => {
+    const web = createServer((_request, response) => response.writeHead(404, { 'content-type': 'text/html' }).end('<!DOCTYPE HTML>\n<html><body>Not Found</body></html>\n'));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+      copyFileSync(fixture('jetson-nano-l4t.dtb'), join(dir, 'web.dtb'));
+      const once = LabellerProcess.start(['run', '--once', '--dtb', join(dir, 'web.dtb'), '--node-name', 'nano', '--api-server', url], { KUBECONFIG: join(dir, 'none'), HOME: dir });
+      processes.push(once);
+      assert.deepEqual(await once.exited, { code: 1, signal: null });
+      assert.equal(once.logsMatching(/waiting for it to register/).length, 0, once.transcript());
+      assert.match(once.logsMatching(/ refused: /)[0]?.message ?? '', /HTTP 404, and the answer is not a Kubernetes Status/);
+      assert.equal(once.logs.at(-1)?.message, `could not label node nano at ${url} in 5 attempts; giving up (--once)`);
+    } finally {
+      web.close();
+    }
   });
 
   test('cleanup removes only the labels it owns, from its node or from every node', async () => {

@@ -1,4 +1,4 @@
-import { apiErrorCode, apiMessage, apiStatus, refusedBy } from '../kubernetes/api-errors.ts';
+import { apiErrorCode, apiMessage, apiStatus, failureClass, refusedBy } from '../kubernetes/api-errors.ts';
 import { Backoff, type BackoffOptions, RETRY_POLICY, type RetryBackoff, type Sleep } from '../kubernetes/backoff.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
@@ -171,8 +171,9 @@ export class Controller {
     const code = apiErrorCode(error);
     if (code !== undefined) this.#o.metrics.apiErrors.inc({ code });
     const status = apiStatus(error);
-    if (status === 403 || status === 401 || status === 422) {
-      // Refusals repeat until someone changes RBAC or a policy: one error line per episode, not per retry.
+    if (failureClass(error) === 'rejected') {
+      // Refusals (401, 403, 422, a 404 from something that is no API server ...) repeat until someone changes
+      // RBAC, a policy or the configuration: one error line per episode, not per retry.
       if (!this.#rejectedLogged) this.#o.logger.error(`${doing} refused: ${apiMessage(error)} — ${this.#refusalHint(error)}`, { status });
       else this.#o.logger.debug(`${doing} refused again: ${apiMessage(error)}`, { status });
       this.#rejectedLogged = true;
