@@ -1191,3 +1191,87 @@ describe('fake API server: real kubectl', { skip: skipKubectl ?? false }, () => 
     assert.match(missing.stderr, /Error from server \(NotFound\): nodes "n2" not found/);
   });
 });
+
+describe('fake API server: MetaServer mode (KubeEdge edgecore, fake-api/metaserver.ts)', () => {
+  let server: FakeApiServer;
+  let base = '';
+  const watches: WatchClient[] = [];
+
+  beforeEach(async () => {
+    server = new FakeApiServer();
+    base = await server.start();
+    server.metaServerMode();
+    server.addNode('edge-1', { labels: { 'node-role.kubernetes.io/edge': '' } });
+  });
+  afterEach(async () => {
+    for (const watch of watches.splice(0)) watch.close();
+    await server.stop();
+  });
+  const watchFrom = (query: string) => {
+    const watch = new WatchClient(`${base}/api/v1/nodes?watch=true&${query}`);
+    watches.push(watch);
+    return watch;
+  };
+
+  test('a watch ignores resourceVersion: it replays the node as ADDED, never sends BOOKMARK, then streams changes', async () => {
+    const meta = server.metaServerMode();
+    const rv = server.getNode('edge-1')!.metadata.resourceVersion!;
+    const watch = watchFrom(`fieldSelector=metadata.name%3Dedge-1&resourceVersion=${rv}&allowWatchBookmarks=true`);
+    await watch.untilEvents(1);
+    assert.deepEqual(watch.events.map((e) => e.type), ['ADDED'], 'a real API server would send nothing: the client has this version');
+    server.sendBookmarks();
+    server.updateNode('edge-1', (node) => void (node.metadata.labels!.team = 'edge'));
+    await watch.untilEvents(2);
+    assert.deepEqual(watch.events.map((e) => e.type), ['ADDED', 'MODIFIED']);
+    assert.ok(meta.connected);
+  });
+
+  test('disconnected: writes fail at once with 500, reads come from the edge store, stale; lists are not paged', async () => {
+    const meta = server.metaServerMode();
+    assert.equal((await call(base, 'GET', '/api/v1/nodes/edge-1')).status, 200, 'a GET stores the node at the edge');
+    meta.disconnect();
+    server.updateNode('edge-1', (node) => void (node.metadata.labels!.changed = 'in-the-cloud'));
+    const stale = await call(base, 'GET', '/api/v1/nodes/edge-1');
+    assert.equal(stale.status, 200);
+    assert.equal(stale.body.metadata.labels.changed, undefined, 'the edge has not seen the change');
+    const write = await mergePatch(base, 'edge-1', { metadata: { labels: { a: '1' } } });
+    assert.equal(write.status, 500);
+    assert.equal(write.body.reason, 'Unknown');
+    assert.equal((await call(base, 'GET', '/api/v1/nodes/never-seen')).status, 404);
+    const list = await call(base, 'GET', '/api/v1/nodes?limit=1&fieldSelector=metadata.name%3Dedge-1');
+    assert.equal(list.body.items.length, 1);
+    assert.equal(list.body.metadata.continue, undefined);
+    meta.reconnect();
+    assert.equal((await mergePatch(base, 'edge-1', { metadata: { labels: { a: '1' } } })).status, 200);
+  });
+
+  test('a stale resourceVersion in a merge patch is the cloud\'s 409, passed back as 409', async () => {
+    const old = server.getNode('edge-1')!.metadata.resourceVersion!;
+    server.updateNode('edge-1', (node) => void (node.metadata.labels!.someone = 'else'));
+    const patch = await mergePatch(base, 'edge-1', { metadata: { resourceVersion: old, labels: { a: '1' } } });
+    assert.equal(patch.status, 409);
+    assert.equal(patch.body.reason, 'Conflict');
+  });
+
+  test('a watch opened while disconnected gets no events, even after reconnecting; one opened online catches up', async () => {
+    const meta = server.metaServerMode();
+    const online = watchFrom('fieldSelector=metadata.name%3Dedge-1');
+    await online.untilEvents(1);
+    meta.disconnect();
+    const offline = watchFrom('fieldSelector=metadata.name%3Dedge-1');
+    await offline.untilEvents(1); // the replay of the edge store
+    server.updateNode('edge-1', (node) => void (node.metadata.labels!.while = 'offline'));
+    meta.reconnect();
+    await online.untilEvents(2);
+    assert.equal(online.events[1]?.object.metadata.labels.while, 'offline', 'pushed after reconnecting');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(offline.events.length, 1);
+  });
+
+  test('paths MetaServer does not serve are 500 "isn\'t supported"; /version passes through', async () => {
+    const api = await call(base, 'GET', '/api');
+    assert.equal(api.status, 500);
+    assert.match(api.body.message, /request\[\/api::get\] isn't supported/);
+    assert.equal((await call(base, 'GET', '/version')).status, 200);
+  });
+});
