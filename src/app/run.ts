@@ -14,7 +14,8 @@ import { NodeFeatureTarget } from '../targets/node-feature-target.ts';
 import { NodeLabelsTarget } from '../targets/node-labels-target.ts';
 import { VERSION } from '../version.ts';
 import type { RunOptions } from './options.ts';
-import { createStatusServer, formatAddress } from './status-server.ts';
+import { formatAddress } from './listen-address.ts';
+import { createStatusServer } from './status-server.ts';
 
 /** SIGTERM must end the pod well inside Kubernetes' default 30 s grace period; we promise 5 s. */
 const SHUTDOWN_DEADLINE_MS = 5000;

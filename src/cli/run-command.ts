@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RunOptions } from '../app/options.ts';
-import { parseListenAddress } from '../app/status-server.ts';
+import { parseListenAddress } from '../app/listen-address.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../observability/logger.ts';
 import { addClusterOptions, type ClusterFlags, clusterAccess, resolveNodeName } from './cluster-options.ts';
 import { type Interval, intervalParser } from './duration.ts';

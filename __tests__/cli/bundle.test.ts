@@ -1,0 +1,31 @@
+// What the dry run loads: `labels` and `dump` must not pay for the controller. The bundle's chunks are
+// followed through their static imports (dynamic import() is what defers `run` and `cleanup`) from the
+// entry and the program chunk it loads, and none of them may pull in client-node, prom-client or node:http
+// (whose ESM facade loads Node's fetch stack: ~25 ms at every start).
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { CLI } from '../helpers/run-cli.ts';
+
+const DIST = dirname(CLI);
+
+/** Files reachable from `file` by static imports, and the dynamic ones, by name. */
+function reachable(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(join(DIST, file), 'utf8');
+  for (const [, target] of text.matchAll(/(?:^|;)\s*import\s*(?:[^'"();]*?from\s*)?["'](\.\/[^"']+)["']/g)) reachable(join(dirname(file), target!), seen);
+  return seen;
+}
+
+test('the dry run\'s start-up path loads no controller code and no node:http', () => {
+  const entry = 'dt-node-labeller.js';
+  const program = readdirSync(join(DIST, 'chunks')).find((name) => /^program-.*\.js$/.test(name));
+  assert.ok(program, 'a program chunk');
+  assert.match(readFileSync(join(DIST, entry), 'utf8'), new RegExp(`import\\("\\./chunks/${program.replace('.', '\\.')}"\\)`), 'the entry loads the program chunk');
+  const files = [...reachable(join('chunks', program), reachable(entry))];
+  const offending = (pattern: RegExp) => files.filter((file) => pattern.test(readFileSync(join(DIST, file), 'utf8')));
+  assert.deepEqual(offending(/from\s*"node:https?"/), [], 'an ESM import of node:http on the start-up path');
+  assert.deepEqual(offending(/CoreV1Api|collectDefaultMetrics/), [], 'client-node or prom-client on the start-up path');
+});
