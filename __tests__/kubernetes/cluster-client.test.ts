@@ -176,4 +176,16 @@ describe('kubernetesClient against the fake API server', () => {
     await features.createNodeFeature('nfd', { ...desiredNodeFeature('other', 'nfd', {}), metadata: { name: 'someone-elses', namespace: 'nfd', labels: { 'nfd.node.kubernetes.io/node-name': 'other' } } });
     assert.deepEqual((await features.listNodeFeatureNames('nfd', 'app.kubernetes.io/managed-by=dt-node-labeller')).sort(), ['dt-node-labeller-gone-1', 'dt-node-labeller-gone-2']);
   });
+
+  test('NodeFeature objects are listed in pages of 200 too, to the last page', async () => {
+    const features = nodeFeatureClient(loadKubeConfig({ kubeconfig: join(dir, 'kubeconfig') }));
+    for (let i = 0; i < 450; i++) await features.createNodeFeature('paged', desiredNodeFeature(`edge-${i}`, 'paged', {}));
+    server.resetStats();
+    const names = await features.listNodeFeatureNames('paged', 'app.kubernetes.io/managed-by=dt-node-labeller');
+    assert.equal(names.length, 450);
+    assert.equal(new Set(names).size, 450);
+    const lists = server.requests.filter((r) => r.method === 'GET' && r.path.includes('/namespaces/paged/nodefeatures?'));
+    assert.equal(lists.length, 3, 'pages of 200');
+    for (const list of lists) assert.match(list.path, /[?&]limit=200/);
+  });
 });

@@ -1,5 +1,6 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig, PatchStrategy, type V1Node, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import type { LabelPatch } from '../node-labels/plan-patch.ts';
+import { namesInPages } from './list-pages.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -44,8 +45,6 @@ const byName = (name: string) => `metadata.name=${name}`;
  */
 export const WATCH_IDLE_TIMEOUT_MS = 120_000;
 
-/** Nodes per page of `cleanup --all-nodes`: metadata only, so a page is a few hundred kB at most. */
-export const NODE_PAGE_SIZE = 200;
 /**
  * Ask for PartialObjectMetadataList, and accept a full list from a server that cannot convert (one that
  * is not a kube-apiserver, such as KubeEdge's MetaServer): client-node reads the names from either.
@@ -65,16 +64,11 @@ export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeout
       return { node: list.items[0], resourceVersion: list.metadata?.resourceVersion ?? '' };
     },
     readNode: (name) => core.readNode({ name }),
-    async listNodeNames() {
-      const names: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await core.listNode({ limit: NODE_PAGE_SIZE, ...(token === undefined ? {} : { _continue: token }) }, setHeaderOptions('Accept', METADATA_ONLY));
-        for (const node of page.items) if (node.metadata?.name !== undefined) names.push(node.metadata.name);
-        token = page.metadata?._continue || undefined;
-      } while (token !== undefined);
-      return names;
-    },
+    listNodeNames: () =>
+      namesInPages(async (paging) => {
+        const page = await core.listNode(paging, setHeaderOptions('Accept', METADATA_ONLY));
+        return { items: page.items, continueToken: page.metadata?._continue };
+      }),
     patchNodeMetadata: (name, patch) =>
       core.patchNode({ name, body: patch, fieldManager: 'dt-node-labeller' }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
     async watchNode(name, resourceVersion, timeoutSeconds, onEvent, onDone) {

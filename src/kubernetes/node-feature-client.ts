@@ -1,6 +1,7 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { NODE_FEATURE_GROUP, NODE_FEATURE_PLURAL, NODE_FEATURE_VERSION, type NodeFeature } from '../nfd/node-feature.ts';
 import { apiStatus } from './api-errors.ts';
+import { type NamePage, namesInPages } from './list-pages.ts';
 
 /** NFD NodeFeature objects in one namespace (--publish-nodefeature, and cleanup of them). */
 export interface NodeFeatureClient {
@@ -33,19 +34,11 @@ export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
     async replaceNodeFeature(namespace, body) {
       await custom.replaceNamespacedCustomObject({ ...nodeFeatures, namespace, name: body.metadata.name, body });
     },
-    async listNodeFeatureNames(namespace, labelSelector) {
-      const names: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = (await custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, limit: 200, ...(token === undefined ? {} : { _continue: token }) })) as {
-          items?: Array<{ metadata?: { name?: string } }>;
-          metadata?: { continue?: string };
-        };
-        for (const item of page.items ?? []) if (item.metadata?.name !== undefined) names.push(item.metadata.name);
-        token = page.metadata?.continue || undefined;
-      } while (token !== undefined);
-      return names;
-    },
+    listNodeFeatureNames: (namespace, labelSelector) =>
+      namesInPages(async (paging) => {
+        const page = (await custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, ...paging })) as { items?: NamePage['items']; metadata?: { continue?: string } };
+        return { items: page.items ?? [], continueToken: page.metadata?.continue };
+      }),
     async deleteNodeFeature(namespace, name) {
       try {
         await custom.deleteNamespacedCustomObject({ ...nodeFeatures, namespace, name });

@@ -1,0 +1,29 @@
+/**
+ * Objects per page when listing every object of a kind (cleanup --all-nodes, NodeFeatures to delete): with
+ * metadata only, a page is a few hundred kB at most, whatever the cluster's size.
+ */
+export const LIST_PAGE_SIZE = 200;
+
+/** The page options to send: `limit`, and from the second page on the server's continue token. */
+export interface PageRequest {
+  readonly limit: number;
+  readonly _continue?: string;
+}
+
+/** What a caller hands back from one page: its items, and the continue token (empty or absent on the last). */
+export interface NamePage {
+  readonly items: ReadonlyArray<{ readonly metadata?: { readonly name?: string | undefined } | undefined }>;
+  readonly continueToken: string | undefined;
+}
+
+/** Every item's name, following continue tokens page by page to the end of the list, as nfd-gc does. */
+export async function namesInPages(listPage: (request: PageRequest) => Promise<NamePage>): Promise<string[]> {
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await listPage({ limit: LIST_PAGE_SIZE, ...(token === undefined ? {} : { _continue: token }) });
+    for (const item of page.items) if (item.metadata?.name !== undefined) names.push(item.metadata.name);
+    token = page.continueToken || undefined;
+  } while (token !== undefined);
+  return names;
+}
