@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { apiMessage, isNotFound } from '../kubernetes/api-errors.ts';
+import { apiMessage, unlessNotFound } from '../kubernetes/api-errors.ts';
 import { type ClusterClient, kubernetesClient } from '../kubernetes/cluster-client.ts';
 import { loadKubeConfig } from '../kubernetes/kube-config.ts';
 import { nodeFeatureClient } from '../kubernetes/node-feature-client.ts';
@@ -70,13 +70,8 @@ async function cleanAll(options: CleanupOptions, config: KubeConfig, output: Cle
 /** Plans "no labels wanted" against the node as it is and applies it, re-reading on 409 Conflict. */
 export function cleanNode(client: ClusterClient, name: string, owner: Ownership): Promise<string[]> {
   return retryOnConflict(`node ${name}`, async () => {
-    let node;
-    try {
-      node = await client.readNode(name);
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw error;
-    }
+    const node = await unlessNotFound(client.readNode(name));
+    if (node === undefined) return [];
     const plan = planLabelPatch(observedNode(node.metadata), {}, { ownership: owner });
     if (plan.patch === undefined) return [];
     await client.patchNodeMetadata(name, plan.patch);

@@ -81,6 +81,16 @@ export function isNotFound(error: unknown): boolean {
   return statusBody(error)?.reason === 'NotFound';
 }
 
+/** The request's answer, or undefined when the object does not exist (isNotFound); any other failure is thrown. */
+export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** The API server's own message (Status.message) when it sent one; always one line. */
 export function apiMessage(error: unknown): string {
   if (error instanceof ApiException) {

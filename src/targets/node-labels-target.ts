@@ -1,5 +1,5 @@
 import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
-import { apiMessage, isNotFound } from '../kubernetes/api-errors.ts';
+import { apiMessage, unlessNotFound } from '../kubernetes/api-errors.ts';
 import type { RetryBackoff, Sleep } from '../kubernetes/backoff.ts';
 import { type ClusterClient, NODE_EVENT_NAMESPACE } from '../kubernetes/cluster-client.ts';
 import { NodeWatcher } from '../kubernetes/node-watcher.ts';
@@ -102,12 +102,7 @@ export class NodeLabelsTarget implements LabelTarget {
   }
 
   async #read(): Promise<V1Node | null> {
-    try {
-      return await this.#o.client.readNode(this.#o.nodeName);
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
+    return (await unlessNotFound(this.#o.client.readNode(this.#o.nodeName))) ?? null;
   }
 
   #report(plan: LabelPlan): void {
