@@ -74,6 +74,12 @@ const ROWS: Record<string, Row> = {
     code: 1,
     line: /^error: cannot list what to clean up at http:\/\/127\.0\.0\.1:\d+: HTTP 404, and the answer is not a Kubernetes Status/,
   },
+  // Deleting one node's NodeFeature there must not report "nothing to remove": the 404 is no NotFound Status.
+  'cleanup --publish-nodefeature against a web server that is not Kubernetes': {
+    args: () => ['cleanup', '--publish-nodefeature', '--api-server', htmlUrl],
+    code: 1,
+    line: /^error: nano: HTTP 404, and the answer is not a Kubernetes Status/,
+  },
   'dump -o dts of a name dtc cannot read back': { args: (d) => ['dump', '--dtb', join(d, 'escape-name.dtb')], code: 1, line: /use -o json/ },
 };
 

@@ -1,6 +1,6 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { NODE_FEATURE_GROUP, NODE_FEATURE_PLURAL, NODE_FEATURE_VERSION, type NodeFeature } from '../nfd/node-feature.ts';
-import { apiStatus } from './api-errors.ts';
+import { unlessNotFound } from './api-errors.ts';
 import { type NamePage, namesInPages } from './list-pages.ts';
 
 /** NFD NodeFeature objects in one namespace (--publish-nodefeature, and cleanup of them). */
@@ -20,14 +20,7 @@ export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
   const custom = config.makeApiClient(CustomObjectsApi);
   const nodeFeatures = { group: NODE_FEATURE_GROUP, version: NODE_FEATURE_VERSION, plural: NODE_FEATURE_PLURAL };
   return {
-    async getNodeFeature(namespace, name) {
-      try {
-        return (await custom.getNamespacedCustomObject({ ...nodeFeatures, namespace, name })) as NodeFeature;
-      } catch (error) {
-        if (apiStatus(error) === 404) return undefined;
-        throw error;
-      }
-    },
+    getNodeFeature: (namespace, name) => unlessNotFound(custom.getNamespacedCustomObject({ ...nodeFeatures, namespace, name }) as Promise<NodeFeature>),
     async createNodeFeature(namespace, body) {
       await custom.createNamespacedCustomObject({ ...nodeFeatures, namespace, body });
     },
@@ -39,14 +32,7 @@ export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
         const page = (await custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, ...paging })) as { items?: NamePage['items']; metadata?: { continue?: string } };
         return { items: page.items ?? [], continueToken: page.metadata?.continue };
       }),
-    async deleteNodeFeature(namespace, name) {
-      try {
-        await custom.deleteNamespacedCustomObject({ ...nodeFeatures, namespace, name });
-        return true;
-      } catch (error) {
-        if (apiStatus(error) === 404) return false;
-        throw error;
-      }
-    },
+    // The answer's body is not used, so an empty one still means deleted.
+    deleteNodeFeature: async (namespace, name) => (await unlessNotFound(custom.deleteNamespacedCustomObject({ ...nodeFeatures, namespace, name }).then(() => true))) ?? false,
   };
 }
