@@ -17,6 +17,7 @@ export interface TegraFactOptions {
 }
 
 export interface FactSet {
+  /** In the order found; discover() sorts them together with the compatible-derived labels. */
   readonly labels: Readonly<Record<string, string>>;
   /** Key → where the value came from, one line each. */
   readonly sources: Readonly<Record<string, readonly string[]>>;
@@ -85,9 +86,7 @@ export function tegraFacts(root: DtNode, selected: readonly DtNode[], l4t: L4tRe
     }
   }
 
-  const sortedLabels: Record<string, string> = {};
-  for (const key of Object.keys(labels).sort()) sortedLabels[key] = labels[key]!;
-  return { labels: sortedLabels, sources, notes };
+  return { labels, sources, notes };
 }
 
 /** pNNNN-NNNN: NVIDIA's part number (module or carrier board) and SKU, without the revision. */
