@@ -1,7 +1,5 @@
 import { printable } from './devicetree/errors.ts';
-import type { Discovery } from './discover.ts';
-import { MAX_LABELS } from './discover.ts';
-
+import { type Discovery, MAX_LABELS } from './discover.ts';
 
 /**
  * What a user should hear about a read, one line each: -n names that matched nothing (with the node names
