@@ -46,19 +46,15 @@ function readBlob(fd: number, name: string, what: 'file' | 'input'): DeviceTree 
   const head = Buffer.alloc(HEAD_BYTES);
   const got = readInto(fd, head, 0, name);
   if (got === 0) throw new DevicetreeSourceError(`${name}: empty ${what}, not a devicetree blob`);
-  let totalSize: number;
   try {
-    totalSize = readTotalSize(new BoundedBytes(head.subarray(0, got)));
-  } catch (error) {
-    throw error instanceof FdtError ? error.from(name) : error;
-  }
-  // A totalsize below the header size is reported by the parser; the bytes already read are kept.
-  const bytes = Buffer.alloc(Math.max(totalSize, got));
-  head.copy(bytes, 0, 0, got);
-  const length = got < HEAD_BYTES ? got : readInto(fd, bytes, got, name);
-  try {
+    const totalSize = readTotalSize(new BoundedBytes(head.subarray(0, got)));
+    // A totalsize below the header size is reported by the parser; the bytes already read are kept.
+    const bytes = Buffer.alloc(Math.max(totalSize, got));
+    head.copy(bytes, 0, 0, got);
+    const length = got < HEAD_BYTES ? got : readInto(fd, bytes, got, name);
     return parseBlob(bytes.subarray(0, length), name);
   } catch (error) {
+    // FdtError names no file; read errors (DevicetreeSourceError) already do.
     throw error instanceof FdtError ? error.from(name) : error;
   }
 }
