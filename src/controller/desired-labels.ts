@@ -55,11 +55,12 @@ export class DesiredLabels {
     }
     end();
     const warnings = discoveryWarnings(discovery);
-    if (warnings.join('\n') !== this.#lastWarnings) {
+    const said = warnings.join('\n');
+    if (said !== this.#lastWarnings) {
       for (const skip of discovery.skipped) this.#logger.warn('compatible skipped', { compatible: skip.compatible, devicetreeNode: skip.node, reason: skip.reason });
       for (const line of warnings) this.#logger.warn(line);
     }
-    this.#lastWarnings = warnings.join('\n');
+    this.#lastWarnings = said;
     const model = discovery.tree.root.property('model')?.asString() ?? '';
     this.#metrics.setInfo(VERSION, discovery.tree.source.path, model);
     this.#metrics.devicetreeError.set(0);
