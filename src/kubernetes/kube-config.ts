@@ -14,7 +14,6 @@ export interface ClusterAccess {
   readonly apiServer?: string | undefined;
 }
 
-
 /**
  * Cluster access, most specific first: an explicit --kubeconfig, then the pod's service account when
  * running in a cluster, then KUBECONFIG / ~/.kube/config as kubectl would; --api-server alone is a server
