@@ -47,7 +47,7 @@ export function discover(options: DiscoverOptions): Discovery {
   const tree = loadTree(options.location);
   // A tree that does not say what the machine is (an emptied --live-tree folder, a stub) is no basis for
   // labels: treat it as unreadable rather than as "no labels", which would remove every label we own.
-  if ((tree.root.property('compatible')?.asStringList() ?? []).every((compatible) => compatible === '')) {
+  if (tree.root.compatibles.every((compatible) => compatible === '')) {
     throw new DevicetreeSourceError(`${tree.source.path}: the root node has no compatible, so it does not say what this machine is`);
   }
   const selection = selectNodes(tree.root, {

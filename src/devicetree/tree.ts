@@ -89,6 +89,11 @@ export class DtNode {
     return this.children.find((c) => c.name === name);
   }
 
+  /** The `compatible` strings, most specific first; empty when the node has none. */
+  get compatibles(): string[] {
+    return this.property('compatible')?.asStringList() ?? [];
+  }
+
   /** The `status` string, or undefined when the node has none. */
   get status(): string | undefined {
     return this.property('status')?.asString();

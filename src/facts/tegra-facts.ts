@@ -38,7 +38,7 @@ export function tegraFacts(root: DtNode, selected: readonly DtNode[], l4t: L4tRe
     labels[key] = String(value);
     sources[key] = [source];
   };
-  const rootCompatibles = root.property('compatible')?.asStringList() ?? [];
+  const rootCompatibles = root.compatibles;
 
   const soc = tegraSoc(rootCompatibles);
   if (soc !== undefined) fact('soc', soc, `/ compatible "nvidia,${soc}"`);
@@ -48,7 +48,7 @@ export function tegraFacts(root: DtNode, selected: readonly DtNode[], l4t: L4tRe
   else if (module.note !== undefined) notes.push(`module: ${module.note}`);
 
   for (const node of selected) {
-    const compatibles = node.property('compatible')?.asStringList() ?? [];
+    const compatibles = node.compatibles;
     const gpu = tegraGpu(compatibles);
     if (gpu === undefined) continue;
     const source = `${node.path} compatible "nvidia,${gpu.chip}" (src/hardware/tegra.json)`;
@@ -77,7 +77,7 @@ export function tegraFacts(root: DtNode, selected: readonly DtNode[], l4t: L4tRe
   }
 
   if (options.gpuPresent) {
-    const gpuNode = [...root.walk()].find((node) => tegraGpu(node.property('compatible')?.asStringList() ?? []) !== undefined);
+    const gpuNode = [...root.walk()].find((node) => tegraGpu(node.compatibles) !== undefined);
     if (gpuNode?.enabled) {
       labels[NVIDIA_GPU_PRESENT] = 'true';
       sources[NVIDIA_GPU_PRESENT] = [`${gpuNode.path}: an enabled Tegra GPU (--nvidia-gpu-present)`];

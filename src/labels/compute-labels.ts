@@ -29,7 +29,7 @@ export function computeLabels(nodes: readonly DtNode[], prefix: string = DEFAULT
   const skipped: SkippedCompatible[] = [];
   for (const node of nodes) {
     const keys = new Set<string>();
-    for (const compatible of node.property('compatible')?.asStringList() ?? []) {
+    for (const compatible of node.compatibles) {
       if (compatible === '') continue;
       const name = compatibleToLabelName(compatible);
       const key = `${prefix}/${name}`;

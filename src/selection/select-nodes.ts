@@ -39,7 +39,7 @@ export function selectNodes(root: DtNode, options: SelectionOptions): Selection 
 
 function hasCompatible(node: DtNode, wanted: ReadonlySet<string>): boolean {
   if (wanted.size === 0) return false;
-  return node.property('compatible')?.asStringList().some((compatible) => wanted.has(compatible)) ?? false;
+  return node.compatibles.some((compatible) => wanted.has(compatible));
 }
 
 /** Exactly `wanted`, or `wanted`, optional digits, "@", anything. */

@@ -25,7 +25,7 @@ export function selectingName(node: DtNode): string {
 
 export function looksLikeAccelerator(node: DtNode): boolean {
   if (ACCELERATOR_NAMES.test(node.baseName.replace(/\d+$/, ''))) return true;
-  return (node.property('compatible')?.asStringList() ?? []).some((compatible) => {
+  return node.compatibles.some((compatible) => {
     const comma = compatible.indexOf(',');
     return compatible.slice(0, comma).toLowerCase() === 'vivante' || ACCELERATOR_MODELS.test(compatible.slice(comma + 1).toLowerCase());
   });
@@ -40,7 +40,7 @@ export function unlabelledAccelerators(root: DtNode, selection: Selection): Unla
   for (const node of root.walk()) {
     if (node === root || selected.has(node) || !looksLikeAccelerator(node)) continue;
     // Only nodes with a compatible can give labels; below a reported one are its parts (contexts, ports).
-    if ((node.property('compatible')?.asStringList() ?? []).every((c) => c === '')) continue;
+    if (node.compatibles.every((c) => c === '')) continue;
     if (node.parent !== undefined && reported.has(node.parent)) {
       reported.add(node);
       continue;
@@ -66,7 +66,7 @@ export function unmatchedNames(root: DtNode, names: readonly string[]): Unmatche
       const word = new RegExp(`(^|[^a-z0-9])${name.toLowerCase().replace(/[.+]/g, '\\$&')}([^a-z0-9]|$)`);
       const suggestions = new Set<string>();
       for (const node of nodes) {
-        if ((node.property('compatible')?.asStringList() ?? []).some((compatible) => word.test(compatible.toLowerCase()))) suggestions.add(node.baseName);
+        if (node.compatibles.some((compatible) => word.test(compatible.toLowerCase()))) suggestions.add(node.baseName);
       }
       return { name, suggestions: [...suggestions].sort().slice(0, 5) };
     });
