@@ -59,6 +59,7 @@ export interface UnmatchedName {
 
 /** The requested names that match no node at all, each with the node names the user may have meant. */
 export function unmatchedNames(root: DtNode, names: readonly string[]): UnmatchedName[] {
+  if (names.length === 0) return []; // the usual run, without -n: no second walk of the tree
   const nodes = [...root.walk()];
   return [...new Set(names)]
     .filter((name) => !nodes.some((node) => nameMatches(node.name, name)))
