@@ -57,7 +57,7 @@ export function discover(options: DiscoverOptions): Discovery {
   });
   const compatible = computeLabels(selection.selected, options.prefix);
   const l4t = options.tegra !== undefined && 'hostRoot' in options.location ? readL4tRelease(options.location.hostRoot) : undefined;
-  const facts = options.tegra === undefined ? { labels: {}, sources: {}, notes: [] } : tegraFacts(tree.root, selection.selected, l4t, options.tegra);
+  const facts = options.tegra === undefined ? { labels: {}, sources: {}, notes: [] } : tegraFacts(tree.root, selection, l4t, options.tegra);
   // Facts are few and always kept; compatible-derived keys beyond the cap are left out, the last in order.
   const room = MAX_LABELS - Object.keys(facts.labels).length;
   const keys = Object.keys(compatible.labels);

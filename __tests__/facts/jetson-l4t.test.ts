@@ -243,6 +243,12 @@ describe('what the bootloader and the root filesystem add on a running board', {
     assert.equal(got[`${B}nvidia-ga10b`], undefined, 'a disabled GPU gives no label either');
     assert.equal(got[`${T}gpu.compute.major`], undefined);
     assert.equal(labels(['--dtb', off, '--nvidia-gpu-present', '--include-disabled'])['nvidia.com/gpu.present'], undefined, 'present means enabled');
+    // A disabled second GPU node ahead of the real one (fdtput -c adds a node before its siblings) does not
+    // hide the enabled GPU: present means some Tegra GPU node is enabled, as the flag's help says.
+    const ghost = edited(ORIN_NANO, 'orin-disabled-ghost-gpu.dtb', ['-c', '/ghost-gpu'], ['-t', 's', '/ghost-gpu', 'compatible', 'nvidia,ga10b'], ['-t', 's', '/ghost-gpu', 'status', 'disabled']);
+    const withGhost = labels(['--dtb', ghost, '--nvidia-gpu-present']);
+    assert.equal(withGhost['nvidia.com/gpu.present'], 'true');
+    assert.equal(withGhost[`${T}gpu.chip`], 'ga10b');
   });
 });
 

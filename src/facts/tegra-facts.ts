@@ -4,6 +4,7 @@
 // (tegra.beta.devicetree.org by default), apart from the compatible-derived <vendor>-<model> keys.
 import type { DtNode } from '../devicetree/tree.ts';
 import { jetpackMajor, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
+import type { Selection } from '../selection/select-nodes.ts';
 import type { L4tReleaseReading } from './l4t-release.ts';
 
 /** The key NVIDIA's device plugin and GPU Feature Discovery charts schedule on; opt-in (--nvidia-gpu-present). */
@@ -26,10 +27,11 @@ export interface FactSet {
 }
 
 /**
- * `selected` are the nodes the label rules selected (disabled ones only with --include-disabled), so the GPU
- * facts describe the GPU that the compatible labels name. `l4t` is undefined when no host root is read.
+ * `selection` is what the label rules picked, known GPUs included wherever they sit: the GPU facts describe
+ * the GPU that the compatible labels name (a disabled one only with --include-disabled). `l4t` is
+ * undefined when no host root is read.
  */
-export function tegraFacts(root: DtNode, selected: readonly DtNode[], l4t: L4tReleaseReading | undefined, options: TegraFactOptions): FactSet {
+export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseReading | undefined, options: TegraFactOptions): FactSet {
   const labels: Record<string, string> = {};
   const sources: Record<string, string[]> = {};
   const notes: string[] = [];
@@ -47,9 +49,8 @@ export function tegraFacts(root: DtNode, selected: readonly DtNode[], l4t: L4tRe
   if ('value' in module) fact('module', module.value, module.source);
   else if (module.note !== undefined) notes.push(`module: ${module.note}`);
 
-  for (const node of selected) {
-    const compatibles = node.compatibles;
-    const gpu = tegraGpu(compatibles);
+  for (const node of selection.selected) {
+    const gpu = tegraGpu(node.compatibles);
     if (gpu === undefined) continue;
     const source = `${node.path} compatible "nvidia,${gpu.chip}" (src/hardware/tegra.json)`;
     fact('gpu.chip', gpu.chip, source);
@@ -77,12 +78,15 @@ export function tegraFacts(root: DtNode, selected: readonly DtNode[], l4t: L4tRe
   }
 
   if (options.gpuPresent) {
-    const gpuNode = [...root.walk()].find((node) => tegraGpu(node.compatibles) !== undefined);
-    if (gpuNode?.enabled) {
+    // The selection holds every Tegra GPU node of the tree, enabled or not (selectNodes picks them by compatible).
+    const gpuNodes = [...selection.selected, ...selection.disabled].filter((node) => tegraGpu(node.compatibles) !== undefined);
+    const enabled = gpuNodes.find((node) => node.enabled);
+    if (enabled !== undefined) {
       labels[NVIDIA_GPU_PRESENT] = 'true';
-      sources[NVIDIA_GPU_PRESENT] = [`${gpuNode.path}: an enabled Tegra GPU (--nvidia-gpu-present)`];
+      sources[NVIDIA_GPU_PRESENT] = [`${enabled.path}: an enabled Tegra GPU (--nvidia-gpu-present)`];
     } else {
-      notes.push(`${NVIDIA_GPU_PRESENT}: ${gpuNode === undefined ? 'no Tegra GPU in the tree' : `${gpuNode.path} is not enabled (status "${gpuNode.status ?? ''}")`}`);
+      const off = gpuNodes[0];
+      notes.push(`${NVIDIA_GPU_PRESENT}: ${off === undefined ? 'no Tegra GPU in the tree' : `${off.path} is not enabled (status "${off.status ?? ''}")`}`);
     }
   }
 
