@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ClusterAccess } from '../app/options.ts';
 import { isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
-import { nonEmpty } from './arg-parsers.ts';
+import { accepting, nonEmpty } from './arg-parsers.ts';
 import { UsageError } from './usage-error.ts';
 
 /** --node-name / --kubeconfig: which Node is "ours" and how to reach the API server. */
@@ -28,10 +28,7 @@ export function clusterAccess(flags: ClusterFlags): ClusterAccess {
 }
 
 /** A Node name is a DNS subdomain (apimachinery's ValidateNodeName); anything else can never be registered. */
-function parseNodeName(value: string): string {
-  if (!isValidDnsSubdomain(value)) throw new InvalidArgumentError('a Node name is a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters');
-  return value;
-}
+const parseNodeName = accepting(isValidDnsSubdomain, 'a Node name is a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters');
 
 /** --node-name, else $NODE_NAME (the chart sets it from spec.nodeName), else the hostname as the kubelet registers it. */
 export function resolveNodeName(flags: ClusterFlags): string {

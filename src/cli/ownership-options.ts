@@ -1,7 +1,8 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { NVIDIA_GPU_PRESENT } from '../facts/tegra-facts.ts';
 import { isValidDnsLabel, isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
 import { type Ownership, ownership } from '../node-labels/ownership.ts';
+import { accepting } from './arg-parsers.ts';
 import { type LabelFlags, tegraPrefixOf } from './tree-options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -24,7 +25,4 @@ export function labelOwnership(flags: LabelFlags & InstanceFlags): Ownership {
   return owner;
 }
 
-function parseInstance(value: string): string {
-  if (!isValidDnsLabel(value)) throw new InvalidArgumentError('an instance name is a DNS label: lower-case letters, digits and "-", at most 63 characters');
-  return value;
-}
+const parseInstance = accepting(isValidDnsLabel, 'an instance name is a DNS label: lower-case letters, digits and "-", at most 63 characters');

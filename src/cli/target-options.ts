@@ -1,7 +1,7 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { TargetOptions } from '../app/options.ts';
 import { isValidDnsLabel } from '../labels/kubernetes-names.ts';
-import { nonEmpty } from './arg-parsers.ts';
+import { accepting, nonEmpty } from './arg-parsers.ts';
 
 /** --nfd-features-file / --publish-nodefeature: where labels go when NFD, not the labeller, owns node labels. */
 export function addTargetOptions(command: Command, verb: string): Command {
@@ -27,7 +27,4 @@ export function targetOptions(flags: TargetFlags): TargetOptions {
   return { kind: 'node' };
 }
 
-function parseNamespace(value: string): string {
-  if (!isValidDnsLabel(value)) throw new InvalidArgumentError('a namespace name is a DNS label: lower-case letters, digits and "-", at most 63 characters');
-  return value;
-}
+const parseNamespace = accepting(isValidDnsLabel, 'a namespace name is a DNS label: lower-case letters, digits and "-", at most 63 characters');

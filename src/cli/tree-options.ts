@@ -4,7 +4,7 @@ import type { LabelRules } from '../discover.ts';
 import { NVIDIA_GPU_PRESENT } from '../facts/tegra-facts.ts';
 import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
 import { isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
-import { nonEmpty } from './arg-parsers.ts';
+import { accepting, nonEmpty } from './arg-parsers.ts';
 import { UsageError } from './usage-error.ts';
 
 /** --dtb / --live-tree / --host-root: one source, the host's standard places by default. */
@@ -88,7 +88,4 @@ function splitNames(value: string, previous: string[] = []): string[] {
   return [...previous, ...names];
 }
 
-export function parsePrefix(value: string): string {
-  if (!isValidDnsSubdomain(value)) throw new InvalidArgumentError('must be a DNS subdomain such as beta.devicetree.org');
-  return value;
-}
+export const parsePrefix = accepting(isValidDnsSubdomain, 'must be a DNS subdomain such as beta.devicetree.org');
