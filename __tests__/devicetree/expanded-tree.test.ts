@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DevicetreeSourceError } from '../../src/devicetree/errors.ts';
 import { readExpandedTree } from '../../src/devicetree/expanded-tree.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { MAX_BLOB_BYTES, MAX_DEPTH, MAX_NODES, MAX_PATH_BYTES, MAX_PROPERTIES } from '../../src/devicetree/limits.ts';
 import { fixture } from '../helpers/corpus.ts';
 import { expandTree, sortedView } from '../helpers/expand-tree.ts';
+import { scratchDirs } from '../helpers/scratch-dirs.ts';
 
-const temporary: string[] = [];
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-const tmp = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dtnl-expanded-'));
-  temporary.push(dir);
-  return dir;
-};
+const tmp = scratchDirs('dtnl-expanded-');
 
 for (const name of ['jetson-nano-l4t.dtb', 'raspberry-pi-4.dtb', 'odd-compatibles.dtb']) {
   test(`the expanded form of ${name} reads back as the same tree`, () => {

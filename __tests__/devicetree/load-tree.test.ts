@@ -1,32 +1,24 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DevicetreeSourceError, FdtError, isNoDevicetree } from '../../src/devicetree/errors.ts';
 import { MAX_BLOB_BYTES } from '../../src/devicetree/limits.ts';
 import { loadTree } from '../../src/devicetree/load-tree.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { fixture } from '../helpers/corpus.ts';
 import { expandTree } from '../helpers/expand-tree.ts';
+import { scratchDirs } from '../helpers/scratch-dirs.ts';
 
 const nano = fixture('jetson-nano-l4t.dtb');
 const NANO_COMPATIBLE = ['nvidia,p3449-0000-b00+p3448-0000-b00', 'nvidia,jetson-nano', 'nvidia,tegra210'];
-const temporary: string[] = [];
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-const scratch = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dtnl-load-'));
-  temporary.push(dir);
-  return dir;
-};
+const scratch = scratchDirs('dtnl-load-');
 const pi = parseBlob(readFileSync(fixture('raspberry-pi-4.dtb')));
 
 function hostRoot(parts: { fdt?: string | Buffer; base?: boolean; proc?: boolean }): string {
-  const root = mkdtempSync(join(tmpdir(), 'dtnl-host-'));
-  temporary.push(root);
+  const root = scratch();
   if (parts.fdt !== undefined) {
     mkdirSync(join(root, 'sys/firmware'), { recursive: true });
     if (typeof parts.fdt === 'string') copyFileSync(parts.fdt, join(root, 'sys/firmware/fdt'));
