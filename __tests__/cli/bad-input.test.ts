@@ -112,9 +112,10 @@ function prepare(): void {
 function run(row: Row): Promise<{ code: number | null; stderr: string; stdout: string; maxRssKb: number }> {
   const rssFile = join(dir, 'rss', `rss-${Math.random().toString(36).slice(2)}`);
   return new Promise((resolve, reject) => {
-    const [command, ...prefix] = row.nonRoot === true && process.getuid?.() === 0 ? asNonRootUser() : [process.execPath];
-    const child = spawn(command!, [...prefix, '--import', REPORT, CLI, ...row.args(dir)], {
-      cwd: REPO,
+    const as = row.nonRoot === true && process.getuid?.() === 0 ? asNonRootUser() : undefined;
+    const [command, ...prefix] = as?.launcher ?? [process.execPath];
+    const child = spawn(command!, [...prefix, '--import', as?.readable(REPORT) ?? REPORT, as?.cli ?? CLI, ...row.args(dir)], {
+      cwd: as?.dir ?? REPO,
       env: { ...process.env, NODE_NAME: 'nano', KUBERNETES_SERVICE_HOST: '', KUBECONFIG: join(dir, 'none'), HOME: dir, MAX_RSS_FILE: rssFile, ...row.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: 40_000,

@@ -74,8 +74,9 @@ describe('labels: the dry run', () => {
     writeFileSync(join(tree, 'chosen', 'security-key'), 'secret');
     chmodSync(join(tree, 'chosen', 'security-key'), 0o400);
     chmodSync(dir, 0o755);
-    const [command, ...prefix] = process.getuid?.() === 0 ? asNonRootUser() : [process.execPath];
-    const result = spawnSync(command!, [...prefix, CLI, 'labels', '--live-tree', tree, '-o', 'json'], { encoding: 'utf8' });
+    const as = process.getuid?.() === 0 ? asNonRootUser() : undefined;
+    const [command, ...prefix] = as?.launcher ?? [process.execPath];
+    const result = spawnSync(command!, [...prefix, as?.cli ?? CLI, 'labels', '--live-tree', tree, '-o', 'json'], { encoding: 'utf8', cwd: as?.dir });
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout), JETSON_NANO_LABELS);
   });

@@ -1,9 +1,10 @@
 // The built CLI's `run` (or `cleanup`) as a child process, the way the DaemonSet runs it: its JSON log
 // lines parsed as they arrive, its status server reachable, its exit timed.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { CLI, REPO } from './run-cli.ts';
 import { eventually } from './eventually.ts';
@@ -28,20 +29,20 @@ export class LabellerProcess {
   readonly exited: Promise<Exit>;
   #partial = '';
 
-  private constructor(args: string[], env: Record<string, string>, launcher: readonly string[]) {
-    const [command, ...prefix] = launcher.length > 0 ? launcher : [process.execPath];
-    this.child = spawn(command!, [...prefix, CLI, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  private constructor(args: string[], env: Record<string, string>, as: NonRootCli | undefined) {
+    const [command, ...prefix] = as?.launcher ?? [process.execPath];
+    this.child = spawn(command!, [...prefix, as?.cli ?? CLI, ...args], { cwd: as?.dir ?? REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.#collect(chunk));
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   }
 
   /**
-   * Starts `dt-node-labeller <args...>` with NODE_NAME unset unless `env` sets it. `launcher` replaces the plain
-   * `node`: a command line ending in a Node.js binary (see asNonRootUser).
+   * Starts `dt-node-labeller <args...>` with NODE_NAME unset unless `env` sets it; `as` another user (see
+   * asNonRootUser).
    */
-  static start(args: string[], env: Record<string, string> = {}, launcher: readonly string[] = []): LabellerProcess {
-    return new LabellerProcess(args, { NODE_NAME: '', ...env }, launcher);
+  static start(args: string[], env: Record<string, string> = {}, as?: NonRootCli): LabellerProcess {
+    return new LabellerProcess(args, { NODE_NAME: '', ...env }, as);
   }
 
   #collect(chunk: string): void {
@@ -105,21 +106,46 @@ export class LabellerProcess {
   }
 }
 
+/** How to run the built CLI as another user: a launcher ending in a Node.js binary, and the CLI to give it. */
+export interface NonRootCli {
+  /** e.g. ['setpriv', '--reuid=65532', …, '/tmp/…/node']. */
+  readonly launcher: readonly string[];
+  /** The CLI's entry point, in a copy of dist/ that user can read. */
+  readonly cli: string;
+  /** A folder that user can read and enter: a cwd for it, and where `readable()` puts files. */
+  readonly dir: string;
+  /** A copy of `file` that user can read (e.g. a helper given to Node's --import). */
+  readable(file: string): string;
+}
+
+let nonRootDir: string | undefined;
+
 /**
- * A launcher that runs the CLI as an unprivileged user, as the chart's non-root mode does (uid 65532), from a
- * test running as root: util-linux's setpriv changes the ids, and the Node.js binary is copied where that
- * user may run it (the test's may live under /root). The caller makes the files the CLI reads readable.
+ * Runs the CLI as an unprivileged user, as the chart's non-root mode does (uid 65532), from a test running as
+ * root: util-linux's setpriv changes the ids. That user cannot be assumed to reach the checkout (a clone made
+ * with `mktemp -d` is 0700, and /root is too), so the Node.js binary, dist/ and any helper it needs are copied
+ * into a world-readable folder of this test process, removed when it exits.
  */
-export function asNonRootUser(uid = 65532): string[] {
-  const dir = join(tmpdir(), `dtnl-node-${process.versions.node}`);
-  const node = join(dir, 'node');
-  if (!existsSync(node)) {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    const staging = `${node}.${process.pid}`;
-    copyFileSync(process.execPath, staging);
-    chmodSync(staging, 0o755);
-    renameSync(staging, node);
+export function asNonRootUser(uid = 65532): NonRootCli {
+  if (nonRootDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'dtnl-nonroot-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    copyFileSync(process.execPath, join(dir, 'node'));
+    cpSync(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true });
+    execFileSync('chmod', ['-R', 'a+rX', dir]);
+    chmodSync(join(dir, 'node'), 0o755);
+    nonRootDir = dir;
   }
-  chmodSync(dir, 0o755);
-  return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', node];
+  const dir = nonRootDir;
+  return {
+    launcher: ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', join(dir, 'node')],
+    cli: join(dir, 'dist', basename(CLI)),
+    dir,
+    readable(file: string): string {
+      const copy = join(dir, basename(file));
+      copyFileSync(file, copy);
+      chmodSync(copy, 0o644);
+      return copy;
+    },
+  };
 }
