@@ -1,3 +1,4 @@
+// tier: full (helm renders the chart)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderChart } from '../helpers/helm.ts';

@@ -1,3 +1,4 @@
+// tier: full (helm renders the chart)
 // Runs the `helm test` pod's script here, with the real bash and jq and a stand-in kubectl that answers from
 // fixture JSON, to check what it passes and fails on.
 import assert from 'node:assert/strict';

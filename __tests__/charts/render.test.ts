@@ -1,3 +1,4 @@
+// tier: full (helm renders the chart)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';

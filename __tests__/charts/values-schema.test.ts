@@ -1,3 +1,4 @@
+// tier: full (helm renders the chart)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// tier: full (helm renders the chart)
 // The chart's DaemonSet variants: main and -l4t (split by the l4t.devicetree label the labeller sets), and with
 // KubeEdge -edge and -edge-l4t (split by the edge role). Each node must get exactly one of them, and they differ
 // only where their purpose says.

@@ -1,3 +1,4 @@
+// tier: full (the built CLI as child processes, peak memory measured)
 // Bad input, as a new user or an adversary gives it: each row is a command line (and what it reads), the
 // exit code it must end with, and the one line it must print on stderr — one line, no stack trace — within
 // a bounded amount of memory. 2 is a usage error (the command line itself is wrong), 1 a runtime error.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fixture } from '../helpers/corpus.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { cli } from '../helpers/run-cli.ts';
 
 const hasDtc = spawnSync('dtc', ['--version']).status === 0;
 const noDtc = hasDtc ? false : 'dtc not installed (Debian: device-tree-compiler)';
@@ -16,8 +16,8 @@ function dtcSource(blob: Buffer | string): string {
 }
 
 for (const name of ['jetson-nano-l4t.dtb', 'odd-compatibles.dtb', 'memreserve.dtb', 'nops.dtb', 'v16.dtb']) {
-  test(`dump -o dts of ${name} compiles back with dtc to the same tree`, { skip: noDtc }, () => {
-    const dump = runCli(['dump', '--dtb', fixture(name)]);
+  test(`dump -o dts of ${name} compiles back with dtc to the same tree`, { skip: noDtc }, async () => {
+    const dump = await cli(['dump', '--dtb', fixture(name)]);
     assert.equal(dump.status, 0, dump.stderr);
     assert.match(dump.stdout, /^\/dts-v1\/;\n/);
     const compiled = spawnSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-'], { input: dump.stdout });
@@ -26,8 +26,8 @@ for (const name of ['jetson-nano-l4t.dtb', 'odd-compatibles.dtb', 'memreserve.dt
   });
 }
 
-test('dump -o json gives the tree with typed values', () => {
-  const dump = runCli(['dump', '--dtb', fixture('memreserve.dtb'), '-o', 'json']);
+test('dump -o json gives the tree with typed values', async () => {
+  const dump = await cli(['dump', '--dtb', fixture('memreserve.dtb'), '-o', 'json']);
   assert.equal(dump.status, 0, dump.stderr);
   const tree = JSON.parse(dump.stdout);
   assert.equal(tree.version, 17);
@@ -43,8 +43,8 @@ test('dump -o json gives the tree with typed values', () => {
   assert.ok(cpus.children.length >= 1);
 });
 
-test('dump on bad input: one line, exit 1', () => {
-  const dump = runCli(['dump', '--dtb', 'package.json']);
+test('dump on bad input: one line, exit 1', async () => {
+  const dump = await cli(['dump', '--dtb', 'package.json']);
   assert.equal(dump.status, 1);
   assert.match(dump.stderr, /^error: package\.json: invalid devicetree blob: bad magic/);
   assert.equal(dump.stdout, '');

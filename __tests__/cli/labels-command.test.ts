@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { fixture } from '../helpers/corpus.ts';
-import { CLI, runCli } from '../helpers/run-cli.ts';
+import { CLI, cli } from '../helpers/run-cli.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { expandTree } from '../helpers/expand-tree.ts';
 import { asNonRootUser } from '../helpers/labeller-process.ts';
@@ -15,59 +15,59 @@ import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 const NANO = 'examples/devicetree/jetson-nano.dtb';
 const NANO_LABELS = Object.fromEntries(Object.entries({ ...JETSON_NANO_LABELS, 'beta.devicetree.org/pwm-fan': '1' }).sort(([a], [b]) => (a < b ? -1 : 1)));
 
-function ok(args: string[]) {
-  const result = runCli(args);
+async function ok(args: string[]) {
+  const result = await cli(args);
   assert.equal(result.status, 0, result.stderr);
   return result;
 }
 
 describe('labels: the dry run', () => {
-  test('text output is sorted key=value lines', () => {
-    const { stdout, stderr } = ok(['labels', '--dtb', NANO, '-n', 'gpu', 'pwm-fan']);
+  test('text output is sorted key=value lines', async () => {
+    const { stdout, stderr } = await ok(['labels', '--dtb', NANO, '-n', 'gpu', 'pwm-fan']);
     assert.equal(stdout, Object.entries(NANO_LABELS).map(([k, v]) => `${k}=${v}\n`).join(''));
     assert.equal(stderr, '');
   });
 
-  test('-o json prints one flat object', () => {
-    assert.deepEqual(JSON.parse(ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-o', 'json']).stdout), NANO_LABELS);
+  test('-o json prints one flat object', async () => {
+    assert.deepEqual(JSON.parse((await ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-o', 'json'])).stdout), NANO_LABELS);
   });
 
-  test('-o yaml is a mapping of quoted strings, pasteable as a nodeSelector', () => {
-    const { stdout } = ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-o', 'yaml']);
+  test('-o yaml is a mapping of quoted strings, pasteable as a nodeSelector', async () => {
+    const { stdout } = await ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-o', 'yaml']);
     assert.deepEqual(parseYaml(stdout), NANO_LABELS);
     assert.match(stdout, /^beta\.devicetree\.org\/pwm-fan: "1"$/m);
   });
 
-  test('--nodes a,b means the same as -n a b', () => {
-    const spaced = ok(['labels', '--dtb', NANO, '-n', 'gpu', 'pwm-fan']).stdout;
-    assert.equal(ok(['labels', '--dtb', NANO, '--nodes', 'gpu,pwm-fan']).stdout, spaced);
-    assert.equal(ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-n', 'gpu']).stdout, spaced);
+  test('--nodes a,b means the same as -n a b', async () => {
+    const spaced = (await ok(['labels', '--dtb', NANO, '-n', 'gpu', 'pwm-fan'])).stdout;
+    assert.equal((await ok(['labels', '--dtb', NANO, '--nodes', 'gpu,pwm-fan'])).stdout, spaced);
+    assert.equal((await ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-n', 'gpu'])).stdout, spaced);
   });
 
-  test('without -n only the root, cpu and gpu nodes are labelled', () => {
-    const labels = JSON.parse(ok(['labels', '--dtb', NANO, '-o', 'json']).stdout) as Record<string, string>;
+  test('without -n only the root, cpu and gpu nodes are labelled', async () => {
+    const labels = JSON.parse((await ok(['labels', '--dtb', NANO, '-o', 'json'])).stdout) as Record<string, string>;
     assert.equal(labels['beta.devicetree.org/pwm-fan'], undefined);
     assert.equal(labels['beta.devicetree.org/nvidia-gm20b'], '1');
   });
 
-  test('--prefix changes the key prefix, and the facts\' prefix with it unless --tegra-prefix says otherwise', () => {
-    const labels = JSON.parse(ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '-o', 'json']).stdout) as Record<string, string>;
+  test('--prefix changes the key prefix, and the facts\' prefix with it unless --tegra-prefix says otherwise', async () => {
+    const labels = JSON.parse((await ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '-o', 'json'])).stdout) as Record<string, string>;
     assert.deepEqual(new Set(Object.keys(labels).map((k) => k.split('/')[0])), new Set(['dt.example.com', 'tegra.dt.example.com']));
-    const own = JSON.parse(ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '--tegra-prefix', 'jetson.example.com', '-o', 'json']).stdout) as Record<string, string>;
+    const own = JSON.parse((await ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '--tegra-prefix', 'jetson.example.com', '-o', 'json'])).stdout) as Record<string, string>;
     assert.equal(own['jetson.example.com/gpu.compute.major'], '5');
-    const none = JSON.parse(ok(['labels', '--dtb', NANO, '--no-tegra-facts', '-o', 'json']).stdout) as Record<string, string>;
+    const none = JSON.parse((await ok(['labels', '--dtb', NANO, '--no-tegra-facts', '-o', 'json'])).stdout) as Record<string, string>;
     assert.deepEqual(none, Object.fromEntries(Object.entries(NANO_LABELS).filter(([k]) => k.startsWith('beta.') && !k.endsWith('/pwm-fan'))));
   });
 
-  test('disabled nodes are reported on stderr, and labelled with --include-disabled', () => {
-    const plain = ok(['labels', '--dtb', fixture('disabled-gpu.dtb'), '-o', 'json']);
+  test('disabled nodes are reported on stderr, and labelled with --include-disabled', async () => {
+    const plain = await ok(['labels', '--dtb', fixture('disabled-gpu.dtb'), '-o', 'json']);
     assert.match(plain.stderr, /^warning: skipped \/axi\/gpu@fd4b0000: status is "disabled"/m);
     assert.equal((JSON.parse(plain.stdout) as Record<string, string>)['beta.devicetree.org/arm-mali-400'], undefined);
-    const all = ok(['labels', '--dtb', fixture('disabled-gpu.dtb'), '-o', 'json', '--include-disabled']);
+    const all = await ok(['labels', '--dtb', fixture('disabled-gpu.dtb'), '-o', 'json', '--include-disabled']);
     assert.equal((JSON.parse(all.stdout) as Record<string, string>)['beta.devicetree.org/arm-mali-400'], '1');
   });
 
-  test('as a non-root user, an expanded tree whose security-* properties only root may read (as sysfs makes them) still labels', () => {
+  test('as a non-root user, an expanded tree whose security-* properties only root may read (as sysfs makes them) still labels', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dtnl-nonroot-'));
     const tree = join(dir, 'base');
     expandTree(parseBlob(readFileSync(NANO)).root, tree);
@@ -81,17 +81,17 @@ describe('labels: the dry run', () => {
     assert.deepEqual(JSON.parse(result.stdout), JETSON_NANO_LABELS);
   });
 
-  test('--host-root reads the host blob', () => {
+  test('--host-root reads the host blob', async () => {
     const root = mkdtempSync(join(tmpdir(), 'dtnl-cli-host-'));
     mkdirSync(join(root, 'sys/firmware'), { recursive: true });
     writeFileSync(join(root, 'sys/firmware/fdt'), readFileSync(NANO));
-    assert.deepEqual(JSON.parse(ok(['labels', '--host-root', root, '-n', 'pwm-fan', '-o', 'json']).stdout), NANO_LABELS);
+    assert.deepEqual(JSON.parse((await ok(['labels', '--host-root', root, '-n', 'pwm-fan', '-o', 'json'])).stdout), NANO_LABELS);
   });
 });
 
 describe('labels: failures are one line and an exit code', () => {
-  function fails(args: string[], status: number, stderr: RegExp) {
-    const result = runCli(args);
+  async function fails(args: string[], status: number, stderr: RegExp) {
+    const result = await cli(args);
     assert.equal(result.status, status, result.stderr);
     assert.match(result.stderr, stderr);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
@@ -99,36 +99,36 @@ describe('labels: failures are one line and an exit code', () => {
     return result;
   }
 
-  test('no devicetree on this machine (e.g. x86): exit 1 naming what was tried', () => {
+  test('no devicetree on this machine (e.g. x86): exit 1 naming what was tried', async () => {
     const root = mkdtempSync(join(tmpdir(), 'dtnl-x86-'));
-    const { stderr } = fails(['labels', '--host-root', root], 1, /^error: no devicetree found \(tried .*sys\/firmware\/fdt: not found;/);
+    const { stderr } = await fails(['labels', '--host-root', root], 1, /^error: no devicetree found \(tried .*sys\/firmware\/fdt: not found;/);
     assert.equal(stderr.trim().split('\n').length, 1);
   });
 
-  test('a missing blob file and a corrupt one: exit 1', () => {
-    fails(['labels', '--dtb', '/nonexistent.dtb'], 1, /^error: \/nonexistent\.dtb: not found$/m);
-    fails(['labels', '--dtb', 'package.json'], 1, /^error: package\.json: invalid devicetree blob: bad magic/m);
+  test('a missing blob file and a corrupt one: exit 1', async () => {
+    await fails(['labels', '--dtb', '/nonexistent.dtb'], 1, /^error: \/nonexistent\.dtb: not found$/m);
+    await fails(['labels', '--dtb', 'package.json'], 1, /^error: package\.json: invalid devicetree blob: bad magic/m);
   });
 
-  test('--debug adds the stack trace', () => {
-    const result = runCli(['labels', '--dtb', 'package.json', '--debug']);
+  test('--debug adds the stack trace', async () => {
+    const result = await cli(['labels', '--dtb', 'package.json', '--debug']);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /FdtError/);
     assert.match(result.stderr, /\n\s+at /);
   });
 
-  test('usage errors: exit 2', () => {
-    fails(['labels', '--bogus'], 2, /unknown option '--bogus'/);
-    fails(['labels', '-o', 'xml'], 2, /Allowed choices are text, json, yaml/);
-    fails(['labels', '--dtb', NANO, '--live-tree', '/proc/device-tree'], 2, /cannot be used with/);
-    fails(['labels', '--prefix', 'Not_DNS'], 2, /DNS subdomain/);
-    fails(['labels', '-n', 'a,,b'], 2, /not a list of node names/);
-    fails(['frobnicate'], 2, /unknown command/);
+  test('usage errors: exit 2', async () => {
+    await fails(['labels', '--bogus'], 2, /unknown option '--bogus'/);
+    await fails(['labels', '-o', 'xml'], 2, /Allowed choices are text, json, yaml/);
+    await fails(['labels', '--dtb', NANO, '--live-tree', '/proc/device-tree'], 2, /cannot be used with/);
+    await fails(['labels', '--prefix', 'Not_DNS'], 2, /DNS subdomain/);
+    await fails(['labels', '-n', 'a,,b'], 2, /not a list of node names/);
+    await fails(['frobnicate'], 2, /unknown command/);
   });
 
-  test('--help and --version exit 0', () => {
-    assert.match(ok(['labels', '--help']).stdout, /--include-disabled/);
-    assert.match(ok(['--help']).stdout, /labels \[options\]/);
-    assert.match(ok(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+  test('--help and --version exit 0', async () => {
+    assert.match((await ok(['labels', '--help'])).stdout, /--include-disabled/);
+    assert.match((await ok(['--help'])).stdout, /labels \[options\]/);
+    assert.match((await ok(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
   });
 });

@@ -1,3 +1,4 @@
+// tier: full (property-based fuzzing of the parser)
 // Property test: whatever bytes it gets, parseBlob returns a tree or throws FdtError (never another
 // exception), the tree it returns is safe to walk, and the same bytes always give the same result.
 // Mutated seeds come from the committed fixtures and, when DTB_CORPUS_DIR is set, ~40 real blobs.

@@ -1,3 +1,4 @@
+// tier: full (the real-blob corpus)
 // docs/boards.md is generated from the real blobs; it must say what the labeller does today.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// tier: full (npm and the CLI on an old Node.js, as child processes)
 // On a Node.js older than the project needs, the first thing a user sees must say which one is needed and
 // which was found: npm's engine check (.npmrc engine-strict) for `npm ci`, scripts/check-node.mjs for the npm
 // scripts, and the CLI's own entry. Run with an older Node found on the machine (Debian's, here: v20).

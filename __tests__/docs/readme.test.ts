@@ -1,3 +1,4 @@
+// tier: full (the README's commands run by the built CLI)
 // The README is the user's manual: what it shows must be what the code does. Each check reads the README
 // and compares it with the built CLI or the chart.
 import assert from 'node:assert/strict';

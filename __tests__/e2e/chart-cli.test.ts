@@ -1,3 +1,4 @@
+// tier: full (the chart in the real kube-apiserver)
 // End to end: the chart installed into a real kube-apiserver (its RBAC, ServiceAccounts and, where the values
 // render it, its ValidatingAdmissionPolicy), and the command lines it renders run by the built CLI (dist/) with
 // ServiceAccount tokens bound to Pods made from its own pod templates, so the API server's authorizer and

@@ -1,3 +1,4 @@
+// tier: full (helm renders the chart; every board of the corpora)
 // Every manifest in examples/ must be valid Kubernetes, and every devicetree label it selects on must be one
 // the labeller really produces: the built CLI's `labels -o json`, with the label flags of the chart's
 // default DaemonSet, is run on the stock L4T blobs (JETSON_L4T_DIR, each in a host root with its release's

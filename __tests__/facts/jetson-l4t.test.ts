@@ -1,3 +1,4 @@
+// tier: full (the real L4T blobs)
 // The six devicetrees stock JetPack boots (NVIDIA's L4T kernel blobs in JETSON_L4T_DIR), through the built
 // CLI with no flags, as a user would run the dry run. Expected values are written out by hand from the
 // blobs as fdtget shows them (see ../shared/jetson-l4t/README.md) and from NVIDIA's published tables:

@@ -1,3 +1,4 @@
+// tier: full (to be removed)
 // Tests of the fake API server itself: that it keeps the real API's semantics the controller tests rely on,
 // and that real kubectl works against it.
 

@@ -16,3 +16,20 @@ export function runCli(args: string[], options: { cwd?: string } = {}): CliResul
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/**
+ * Runs the CLI in this process, from src/, with its output captured: for tests of what a command prints and
+ * returns, where the process boundary is not the subject (those run the built CLI with runCli above).
+ */
+export async function cli(args: readonly string[]): Promise<CliResult> {
+  const { runCli: run } = await import('../../src/cli/program.ts');
+  let stdout = '';
+  let stderr = '';
+  const status = await run(args, {
+    out: (text) => void (stdout += text),
+    warn: (line) => void (stderr += `warning: ${line}\n`),
+    error: (line) => void (stderr += `error: ${line}\n`),
+    stderr: (text) => void (stderr += text),
+  });
+  return { status, stdout, stderr };
+}

@@ -1,3 +1,4 @@
+// tier: full (the built CLI against the real kube-apiserver)
 // A KubeEdge edge node: the built CLI's `run` talks to edgecore's MetaServer over plain HTTP on loopback,
 // with no credentials (the default, without the requireAuthorization feature gate), as the chart's KubeEdge
 // mode runs it (`--api-server http://127.0.0.1:10550`, no kubeconfig, not in a pod). The MetaServer is a

@@ -25,7 +25,7 @@ export function buildProgram(io: CliIo, setExitCode: ExitCodeSink = () => {}): C
     .option('--debug', 'print stack traces with errors')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.stderr(text) });
   // addCommand() does not pass on exitOverride/output settings the way .command() does: copy them.
   for (const command of [labelsCommand(io), dumpCommand(io), runCommand(setExitCode), cleanupCommand(io, setExitCode)]) program.addCommand(command.copyInheritedSettings(program));
   return program;
@@ -46,7 +46,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');
     io.error(error instanceof FdtError || error instanceof DevicetreeSourceError || error instanceof KubeConfigError ? error.message : describeUnexpected(error));
-    if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+    if (debug && error instanceof Error && error.stack !== undefined) io.stderr(`${error.stack}\n`);
     return EXIT_FAILURE;
   }
 }
