@@ -1,9 +1,12 @@
 // Runs Helm for the chart tests (the binary: layer-binary.ts). Helm gets its own empty config/cache/data folders
-// and no cluster.
+// and no cluster. Helm is a pure function of the chart, the values and the flags here, so its answers are kept
+// on disk, keyed by all three and the binary: the nine chart test files render the same value sets, and each
+// distinct render then runs Helm once per checkout state, not once per file and run.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { layerBinary } from './layer-binary.ts';
 import { REPO } from './run-cli.ts';
@@ -32,8 +35,45 @@ export interface HelmResult {
   stderr: string;
 }
 
-/** Runs `helm ARGS` isolated from the user's Helm settings and kubeconfig. */
+const RENDER_CACHE = join(REPO, 'node_modules/.cache/dt-node-labeller/helm-answers');
+let chartDigest: string | undefined;
+
+/** A digest of every file of the chart (names and bytes), so any edit to it misses the cache. */
+function chartContents(): string {
+  if (chartDigest === undefined) {
+    const hash = createHash('sha256');
+    for (const file of readdirSync(CHART_DIR, { recursive: true, encoding: 'utf8' }).sort()) {
+      const path = join(CHART_DIR, file);
+      if (!statSync(path).isFile()) continue;
+      hash.update(`${file}\0`).update(readFileSync(path)).update('\0');
+    }
+    chartDigest = hash.digest('hex');
+  }
+  return chartDigest;
+}
+
+/** The cache key of one invocation: the binary, the chart, and the arguments with each file argument's contents. */
+function answerKey(args: readonly string[]): string {
+  const binary = statSync(helmBinary());
+  const hash = createHash('sha256').update(`${binary.size}:${binary.mtimeMs}\0${chartContents()}\0`);
+  for (const arg of args) hash.update(isAbsolute(arg) && existsSync(arg) && statSync(arg).isFile() ? readFileSync(arg) : arg).update('\0');
+  return hash.digest('hex');
+}
+
+/** Runs `helm ARGS` isolated from the user's Helm settings and kubeconfig; the same question is answered from disk. */
 export function helm(args: readonly string[]): HelmResult {
+  const file = join(RENDER_CACHE, `${answerKey(args)}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as HelmResult;
+  const result = runHelm(args);
+  mkdirSync(RENDER_CACHE, { recursive: true });
+  // Through a private name and a rename, so a parallel test file never reads half an answer.
+  const staging = `${file}.${process.pid}`;
+  writeFileSync(staging, JSON.stringify(result));
+  renameSync(staging, file);
+  return result;
+}
+
+function runHelm(args: readonly string[]): HelmResult {
   const home = scratch();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
