@@ -1,11 +1,13 @@
-// libfdt as an oracle for accept/reject decisions: fdt_check_full() from Debian's libfdt.so.1 through
+// libfdt as an oracle for accept/reject decisions: fdt_check_full() from the system's libfdt.so.1 through
 // libfdt_check.py, and a digest of the tree libfdt's iterators show, compared with the same digest of
 // ours. One python process answers a whole batch; when libfdt hangs or crashes on a blob, that process
-// dies, the blob gets a `died` verdict and a new process takes the rest.
+// dies, the blob gets a `died` verdict and a new process takes the rest. Which release answers, and its
+// rules where releases differ, come from libfdtCheckOracle() (see libfdt-versions.ts).
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { DeviceTree } from '../../src/devicetree/tree.ts';
+import { describeRelease, type LibfdtRelease, type LibfdtRules, OLDEST_SUPPORTED, rulesFor, scriptRelease } from './libfdt-versions.ts';
 import { SYSTEM_PYTHON, type TreeView } from './reference.ts';
 
 export const LIBFDT_CHECK = new URL('./libfdt_check.py', import.meta.url).pathname;
@@ -23,11 +25,25 @@ export type LibfdtVerdict =
   /** libfdt did not return: killed by its timeout (SIGALRM) or a crash (SIGSEGV, ...). */
   | { readonly died: string };
 
-/** Undefined when the oracle can run, else why not (python3 and libfdt.so.1 from Debian's libfdt1). */
+/**
+ * Undefined when the oracle can run, else why not: python3 and libfdt.so.1 (Debian's libfdt1) must be
+ * there, and the libfdt release must be one libfdt-versions.ts has rules for.
+ */
 export function libfdtCheckUnavailable(): string | undefined {
   if (!existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} not found`;
   const run = spawnSync(SYSTEM_PYTHON, ['-c', "import ctypes; ctypes.CDLL('libfdt.so.1').fdt_check_full"], { encoding: 'utf8' });
-  return run.status === 0 ? undefined : `libfdt.so.1 not loadable from ${SYSTEM_PYTHON} (Debian package libfdt1): ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
+  if (run.status !== 0) return `libfdt.so.1 not loadable from ${SYSTEM_PYTHON} (Debian package libfdt1): ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
+  const { release, rules } = libfdtCheckOracle();
+  return rules === undefined ? `${describeRelease(release)} is older than ${OLDEST_SUPPORTED}, the oldest release with rules in libfdt-versions.ts` : undefined;
+}
+
+/**
+ * The libfdt release libfdt_check.py loads and the rules the tests hold it to (undefined when it is older
+ * than any release with rules). Asked once per process.
+ */
+export function libfdtCheckOracle(): { readonly release: LibfdtRelease; readonly rules: LibfdtRules | undefined } {
+  const release = scriptRelease(LIBFDT_CHECK);
+  return { release, rules: rulesFor(release) };
 }
 
 const DEATH_SIGNALS: ReadonlySet<string> = new Set(['SIGALRM', 'SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGFPE', 'SIGILL']);

@@ -11,11 +11,12 @@ not only its digest), a big-endian u32 length, then that many blob bytes. Writes
   {"digest": ..., "view": {...}}                 the same with the view itself (flag bit 0)
   {"walkError": "..."}                           it accepted, but walking the tree then failed
 where view = {"version": V, "memrsv": [["0x..", "0x.."], ...], "nodes": [[path, [[name, hex], ...]], ...]}.
+With --version it only prints the libfdt release it loaded, as libfdt_version.describe() gives it.
 
-libfdt 1.6.1 can loop forever (a property length of 0xfffffff4 wraps its offset arithmetic back to the
-same token) or crash on inputs it does not expect. Every libfdt call for a frame runs under an interval
-timer whose SIGALRM keeps its default action, so a hang kills this process instead of stalling the test;
-the caller sees which frame was in flight and starts a new process for the rest.
+libfdt 1.6.x can loop forever (a property length of 0xfffffff4 wraps its offset arithmetic back to the
+same token; 1.7.0 bounds the length) or crash on inputs it does not expect. Every libfdt call for a frame
+runs under an interval timer whose SIGALRM keeps its default action, so a hang kills this process instead
+of stalling the test; the caller sees which frame was in flight and starts a new process for the rest.
 """
 import ctypes
 import hashlib
@@ -23,6 +24,9 @@ import json
 import signal
 import struct
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
+import libfdt_version  # beside this script
 
 TIMEOUT_SECONDS = 1.0  # a 2 MiB blob takes milliseconds
 NOTFOUND = -1  # -FDT_ERR_NOTFOUND
@@ -117,6 +121,10 @@ def digest_view(version, reservations, nodes):
 def verdict(data, full):
     # Room past the end: libfdt reads header fields before it compares sizes with bufsize.
     buf = ctypes.create_string_buffer(data, max(len(data), 64))
+    # libfdt 1.7+ refuses a blob at an address that is not 8-byte aligned (FDT_ERR_ALIGNMENT): that would
+    # be a verdict on this buffer, not on the blob.
+    if ctypes.addressof(buf) % 8 != 0:
+        raise RuntimeError('ctypes gave a buffer that is not 8-byte aligned')
     fdt = ctypes.cast(buf, _p)
     err = lib.fdt_check_full(fdt, len(data))
     if err != 0:
@@ -146,6 +154,9 @@ def read_exact(stream, n):
 
 
 def main():
+    if sys.argv[1:] == ['--version']:
+        print(json.dumps(libfdt_version.describe(lib.fdt_check_full)))
+        return
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     stdin, stdout = sys.stdin.buffer, sys.stdout
     while True:

@@ -2,12 +2,14 @@
 """Reference view of devicetree blobs, read with libfdt (pylibfdt) only.
 
 Usage: /usr/bin/python3 libfdt_reference.py [--check-all-paths] [--base DIR] PATH...
+       /usr/bin/python3 libfdt_reference.py --version
 
 Each PATH is a .dtb file or a folder walked recursively for .dtb files. For every blob, one JSON line:
   {"file": relpath, "version": N, "memrsv": [["0x..", "0x.."], ...],
    "nodes": [[path, [[propname, hexvalue], ...]], ...]}
 in libfdt's tree order, or {"file": relpath, "error": "..."} when libfdt rejects the blob.
 relpath is relative to --base when given, else to the folder argument (or the file's own folder).
+--version prints the release of the libfdt code pylibfdt runs, as libfdt_version.describe() gives it.
 
 Names are given byte for byte as latin1 text, which is how the TypeScript parser decodes them.
 Must run under Debian's /usr/bin/python3: that is the interpreter python3-libfdt is installed for.
@@ -17,25 +19,28 @@ import json
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 import _libfdt
 import libfdt
+import libfdt_version  # beside this script
 
 NOTFOUND = (libfdt.NOTFOUND,)
 PATH_MAX = 1 << 16
 PATH_CHECK_EVERY = 8
 CHECK_ALL_PATHS = False  # set by --check-all-paths
 
-# Two gaps in Debian 12's pylibfdt (1.6.1), filled by calling the very same libfdt C functions that the
-# extension module links in, through ctypes:
-# - there is no Fdt.get_path, and the SWIG wrapper of fdt_get_path cannot hand its buffer back;
-# - Fdt.get_mem_rsv loses a reservation's address when it is 0 (it returns the bare int size, e.g. for
-#   the Raspberry Pi blobs' `/memreserve/ 0x0 0x1000`).
+# Two calls pylibfdt does not offer alike on every release, made instead through ctypes to the very same
+# libfdt C functions the extension module uses (linked in up to 1.6.x, from libfdt.so.1 later; dlsym on
+# the module's handle finds them either way), so the view is built the same way whatever the release:
+# - 1.6.x has no Fdt.get_path (the SWIG wrapper of fdt_get_path cannot hand its buffer back); later
+#   releases have one that decodes names as UTF-8, where this view keeps bytes as latin1;
+# - 1.6.1's Fdt.get_mem_rsv loses a reservation's address when it is 0 (it returns the bare int size,
+#   e.g. for the Raspberry Pi blobs' `/memreserve/ 0x0 0x1000`).
 _lib = ctypes.CDLL(_libfdt.__file__)
 _lib.fdt_get_path.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
 _lib.fdt_get_path.restype = ctypes.c_int
 _lib.fdt_get_mem_rsv.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64)]
 _lib.fdt_get_mem_rsv.restype = ctypes.c_int
-_HAS_GET_PATH = hasattr(libfdt.FdtRo, 'get_path')
 
 
 def latin1(name):
@@ -50,8 +55,6 @@ class Blob:
         self.out = ctypes.create_string_buffer(PATH_MAX)
 
     def path(self, offset):
-        if _HAS_GET_PATH:
-            return latin1(self.fdt.get_path(offset))
         err = _lib.fdt_get_path(self.buf, offset, self.out, PATH_MAX)
         if err < 0:
             raise libfdt.FdtException(err)
@@ -116,6 +119,10 @@ def blobs(args):
 
 def main(args):
     global CHECK_ALL_PATHS
+    if args == ['--version']:
+        # pylibfdt packages name the distribution libfdt (Debian, dtc's setup.py) or pylibfdt (PyPI).
+        print(json.dumps(libfdt_version.describe(_lib.fdt_get_path, ('libfdt', 'pylibfdt'))))
+        return
     if args[:1] == ['--check-all-paths']:
         CHECK_ALL_PATHS, args = True, args[1:]
     out = sys.stdout

@@ -1,12 +1,18 @@
+// tier: full (the real-blob corpus against libfdt)
 // The label rules as the README states them, restated here over libfdt's view of each real blob (not our
 // parser, selection or label code), compared with what the labeller computes: on all 576 corpus blobs and
 // the six L4T blobs. It also pins the compatibility promise: on the corpus, the known-GPU rule adds nothing
 // to the Go labeller's root/cpu/gpu selection, so users' existing keys are unchanged.
+// Which libfdt rules: those every release from 1.6.1 on shares (__tests__/helpers/libfdt-versions.ts);
+// compare() checks that each blob is one they all read alike, so the result holds on whatever libfdt the
+// machine has.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { discover } from '../../src/discover.ts';
 import { type Corpus, corpus, corpusPath, jetsonL4t } from '../helpers/corpus.ts';
+import { releaseDependentLayout } from '../helpers/libfdt-versions.ts';
 import { hasReferenceTools, isRejected, libfdtView, type TreeView } from '../helpers/reference.ts';
 
 const PREFIX = 'beta.devicetree.org';
@@ -67,6 +73,7 @@ async function compare(set: Corpus, check: (file: string, view: TreeView) => voi
   const views = await libfdtView(set.files, set.dir);
   for (const file of set.files) {
     const view = views.get(file)!;
+    assert.equal(releaseDependentLayout(readFileSync(corpusPath(set, file))), undefined, `${file}: libfdt's answer depends on its release`);
     assert.ok(!isRejected(view), `${file}: libfdt rejects it`);
     check(file, view);
   }

@@ -62,8 +62,13 @@ export function readTotalSize(blob: BoundedBytes): number {
 /**
  * Reads and validates the header before anything else touches the blob, with libfdt's rules
  * (fdt_check_header): each check is one rule with its own message; after this returns, every block
- * offset and size lies inside the blob. Like libfdt, no block alignment is required: every read here
- * is bytewise.
+ * offset and size lies inside the blob.
+ *
+ * Block alignment is not required, by choice: every read here is bytewise, so a structure block at an
+ * offset that is not a multiple of 4, or a memory reservation block at one that is not a multiple of 8,
+ * reads the same as an aligned one. libfdt 1.6.1 to 1.7.x agree (they check bounds only); libfdt 1.8.0
+ * and later refuse such blobs with FDT_ERR_ALIGNMENT, because their C reads would be misaligned. The
+ * libfdt differential tests allow exactly that difference (__tests__/helpers/libfdt-differential.ts).
  */
 export function readHeader(blob: BoundedBytes): FdtHeader {
   const totalSize = readTotalSize(blob);
