@@ -119,7 +119,7 @@ describe('RBAC: least privilege per mode', () => {
     assert.equal(job.spec?.template.spec?.restartPolicy, 'Never');
   });
 
-  test('NodeFeature mode: the cleanup hook deletes the NodeFeature objects, and may only list nodes', () => {
+  test('NodeFeature mode: the cleanup hook lists and deletes the NodeFeature objects, and may only list nodes', () => {
     const rendered = scenario('NFD NodeFeature');
     const cleanup = `${FULLNAME}-cleanup`;
     const subject = { kind: 'ServiceAccount', name: cleanup, namespace: NAMESPACE };
@@ -127,7 +127,7 @@ describe('RBAC: least privilege per mode', () => {
     assert.deepEqual(all[`ClusterRole/${cleanup}`], { rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }], subjects: [subject] });
     assert.deepEqual(all[`Role/${cleanup}`], {
       namespace: 'node-feature-discovery',
-      rules: [{ apiGroups: ['nfd.k8s-sigs.io'], resources: ['nodefeatures'], verbs: ['delete'] }],
+      rules: [{ apiGroups: ['nfd.k8s-sigs.io'], resources: ['nodefeatures'], verbs: ['list', 'delete'] }],
       subjects: [subject],
     });
     const role = oneOf<IRole>(rendered, 'Role', '-cleanup');
@@ -195,6 +195,7 @@ describe('RBAC: least privilege per mode', () => {
       'nfd.k8s-sigs.io/nodefeatures/get',
       'nfd.k8s-sigs.io/nodefeatures/create',
       'nfd.k8s-sigs.io/nodefeatures/update',
+      'nfd.k8s-sigs.io/nodefeatures/list',
       'nfd.k8s-sigs.io/nodefeatures/delete',
       '/pods/list',
     ]);
