@@ -81,6 +81,14 @@ export function isNotFound(error: unknown): boolean {
   return statusBody(error)?.reason === 'NotFound';
 }
 
+/**
+ * A 404 that is no Status at all ("404 page not found"): the API server serves no such path. For a custom
+ * resource that means its CRD is not installed; for a core one, that the URL is not an API server.
+ */
+export function isUnservedPath(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404 && statusBody(error) === undefined;
+}
+
 /** The request's answer, or undefined when the object does not exist (isNotFound); any other failure is thrown. */
 export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
   try {

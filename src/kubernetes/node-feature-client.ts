@@ -1,6 +1,6 @@
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { NODE_FEATURE_GROUP, NODE_FEATURE_PLURAL, NODE_FEATURE_VERSION, type NodeFeature } from '../nfd/node-feature.ts';
-import { unlessNotFound } from './api-errors.ts';
+import { isUnservedPath, unlessNotFound } from './api-errors.ts';
 import { type NamePage, namesInPages } from './list-pages.ts';
 
 /** NFD NodeFeature objects in one namespace (--publish-nodefeature, and cleanup of them). */
@@ -16,23 +16,36 @@ export interface NodeFeatureClient {
   listNodeFeatureNames(namespace: string, labelSelector: string): Promise<string[]>;
 }
 
+/**
+ * A real API server answers requests for a resource it does not serve with a plain "404 page not found": here
+ * that means NFD's NodeFeature CRD is missing. Said so, in the Status message the error reports carry, the
+ * error keeping its code so that retries and metrics treat it as the 404 it is.
+ */
+function namingMissingCrd(error: unknown): never {
+  if (!isUnservedPath(error)) throw error;
+  const { code, headers } = error as ApiException<unknown>;
+  const message = `the API server does not serve ${NODE_FEATURE_PLURAL}.${NODE_FEATURE_GROUP}/${NODE_FEATURE_VERSION}: is node-feature-discovery (its CRDs) installed?`;
+  throw new ApiException(code, message, { kind: 'Status', code, message }, headers);
+}
+
 export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
   const custom = config.makeApiClient(CustomObjectsApi);
+  const served = <T>(request: Promise<T>): Promise<T> => request.catch(namingMissingCrd);
   const nodeFeatures = { group: NODE_FEATURE_GROUP, version: NODE_FEATURE_VERSION, plural: NODE_FEATURE_PLURAL };
   return {
-    getNodeFeature: (namespace, name) => unlessNotFound(custom.getNamespacedCustomObject({ ...nodeFeatures, namespace, name }) as Promise<NodeFeature>),
+    getNodeFeature: (namespace, name) => unlessNotFound(served(custom.getNamespacedCustomObject({ ...nodeFeatures, namespace, name }) as Promise<NodeFeature>)),
     async createNodeFeature(namespace, body) {
-      await custom.createNamespacedCustomObject({ ...nodeFeatures, namespace, body });
+      await served(custom.createNamespacedCustomObject({ ...nodeFeatures, namespace, body }));
     },
     async replaceNodeFeature(namespace, body) {
-      await custom.replaceNamespacedCustomObject({ ...nodeFeatures, namespace, name: body.metadata.name, body });
+      await served(custom.replaceNamespacedCustomObject({ ...nodeFeatures, namespace, name: body.metadata.name, body }));
     },
     listNodeFeatureNames: (namespace, labelSelector) =>
       namesInPages(async (paging) => {
-        const page = (await custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, ...paging })) as { items?: NamePage['items']; metadata?: { continue?: string } };
+        const page = (await served(custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, ...paging }))) as { items?: NamePage['items']; metadata?: { continue?: string } };
         return { items: page.items ?? [], continueToken: page.metadata?.continue };
       }),
     // The answer's body is not used, so an empty one still means deleted.
-    deleteNodeFeature: async (namespace, name) => (await unlessNotFound(custom.deleteNamespacedCustomObject({ ...nodeFeatures, namespace, name }).then(() => true))) ?? false,
+    deleteNodeFeature: async (namespace, name) => (await unlessNotFound(served(custom.deleteNamespacedCustomObject({ ...nodeFeatures, namespace, name })).then(() => true))) ?? false,
   };
 }
