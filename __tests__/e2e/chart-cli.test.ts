@@ -231,7 +231,7 @@ describe('the chart installed in a real API server, its command lines run by the
 
       // 1. The pod on a fresh Jetson: every label, l4t.devicetree=true among them, and an Event in default.
       const first = await startPod(args, hostRoot, kubeconfig);
-      await eventually(hasAll(c.labels), `the labels\n${first.pod.transcript()}`, CONVERGE_MS, 50);
+      await eventually(hasAll(c.labels), () => `the labels\n${first.pod.transcript()}`, CONVERGE_MS, 50);
       assert.deepEqual(await labelsOf(), { ...base, ...c.labels });
       assert.equal((await annotationsOf())[c.annotation], Object.keys(c.labels).sort().join(','));
       const updated = async () => (await plane.events('default')).filter((e) => e.reason === 'LabelsUpdated');
@@ -247,7 +247,7 @@ describe('the chart installed in a real API server, its command lines run by the
       // 2. The DaemonSet controller swaps it for the -l4t pod, which also sees /etc/nv_tegra_release.
       const second = await startPod(args, l4tHostRoot, kubeconfig);
       const all = { ...c.labels, ...c.releaseFacts };
-      await eventually(hasAll(all), `the release facts\n${second.pod.transcript()}`, CONVERGE_MS, 50);
+      await eventually(hasAll(all), () => `the release facts\n${second.pod.transcript()}`, CONVERGE_MS, 50);
       assert.deepEqual(await labelsOf(), { ...base, ...all });
       assert.equal((await annotationsOf())[c.annotation], Object.keys(all).sort().join(','), 'the same instance: one record');
       assertNoRefusal(second.pod);
@@ -300,8 +300,6 @@ describe('the chart installed in a real API server, its command lines run by the
     const as = process.getuid?.() === 0 ? asNonRootUser() : undefined;
     const kubeconfig = plane.kubeconfig(as?.dir ?? dir, { token, fileName: 'non-root.kubeconfig' });
     const { pod } = await startPod(args, root, kubeconfig, as);
-    await eventually(hasAll(DEFAULT_CASE.labels), 'the labels from the expanded tree', CONVERGE_MS, 50).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${pod.transcript()}`);
-    });
+    await eventually(hasAll(DEFAULT_CASE.labels), () => `the labels from the expanded tree\n${pod.transcript()}`, CONVERGE_MS, 50);
   });
 });

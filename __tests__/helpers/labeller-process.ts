@@ -60,7 +60,7 @@ export class LabellerProcess {
   /** Waits for a log line whose message matches; returns it. */
   async waitForLog(message: RegExp, ms = 5000): Promise<LogLine> {
     let found: LogLine | undefined;
-    await eventually(() => (found = this.logs.find((line) => message.test(line.message))) !== undefined, `a log line matching ${message}\n${this.transcript()}`, ms, 10);
+    await eventually(() => (found = this.logs.find((line) => message.test(line.message))) !== undefined, () => `a log line matching ${message}\n${this.transcript()}`, ms, 10);
     return found as LogLine;
   }
 
