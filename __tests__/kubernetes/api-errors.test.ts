@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import { apiErrorCode, apiMessage, ConflictError, failureClass, isNotFound, refusedBy, retryAfterMs } from '../../src/kubernetes/api-errors.ts';
+import { apiErrorCode, apiMessage, ConflictError, failureClass, isNotFound, isUnservedPath, refusedBy, retryAfterMs } from '../../src/kubernetes/api-errors.ts';
 
 const status = (code: number, body: unknown, headers: Record<string, string> = {}) => new ApiException(code, `HTTP-Code: ${code}\nMessage: x\nBody: ${JSON.stringify(body)}\nHeaders: {}`, body, headers);
 const noAnswer = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }) });
@@ -43,4 +43,12 @@ test('a 404 is "not found" only as a Kubernetes Status; an HTML page means the U
   assert.equal(isNotFound(html), false);
   assert.equal(apiMessage(html), 'HTTP 404, and the answer is not a Kubernetes Status (is this an API server?)');
   assert.doesNotMatch(apiMessage(status(500, { kind: 'Status', message: 'line one\nline two' })), /\n/);
+});
+
+test('a 404 without a Status is a path the server does not serve: kube-apiserver answers an unknown resource with Go\'s plain page', () => {
+  // The body kube-apiserver v1.34 sends for a group it does not serve (seen in e2e/node-feature.test.ts before NFD's CRD).
+  assert.equal(isUnservedPath(status(404, '404 page not found\n')), true);
+  assert.equal(isUnservedPath(status(404, { kind: 'Status', reason: 'NotFound', message: 'nodefeatures.nfd.k8s-sigs.io "x" not found' })), false);
+  assert.equal(isUnservedPath(status(403, 'forbidden')), false);
+  assert.equal(isUnservedPath(noAnswer), false);
 });
