@@ -1,10 +1,11 @@
 // Resident memory of an idle labeller, what each DaemonSet pod costs every node for as long as it runs
 // (the target is ≤ 64 MiB after 60 s idle). For each case (an entry point and a set of node flags) it
-// starts `run` against the in-process fake API server, one process at a time so the start-up times beside
-// the figures are not skewed by each other, waits until its node is labelled, lets it idle, then reads
-// VmRSS, VmHWM (peak) and the anonymous/file-backed split from /proc/<pid>/status. File-backed pages are
-// mostly the node binary, shared and reclaimable; anonymous ones are the heap and cannot be reclaimed. A
-// bare `node -e 'setInterval(...)'` with the same flags idles alongside, to show how much is Node itself.
+// starts `run` against a real kube-apiserver (KUBEBUILDER_ASSETS, as the envtest tests run it), one process at
+// a time so the start-up times beside the figures are not skewed by each other, waits until its node is
+// labelled, lets it idle, then reads VmRSS, VmHWM (peak) and the anonymous/file-backed split from
+// /proc/<pid>/status. File-backed pages are mostly the node binary, shared and reclaimable; anonymous ones are
+// the heap and cannot be reclaimed. A bare `node -e 'setInterval(...)'` with the same flags idles alongside,
+// to show how much is Node itself.
 // Cases are interleaved run by run and the idle periods overlap (which does not change what each process
 // holds). Medians over the runs; a table on stderr and one JSON summary line last. Linux only (/proc).
 //
@@ -22,7 +23,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
   BUNDLE,
-  type FakeCluster,
+  addNodes,
+  type Cluster,
   type Memory,
   type Variant,
   median,
@@ -54,8 +56,11 @@ interface Sample {
 }
 
 /** One labeller and one bare Node process with the same flags: both idle IDLE_MS, then measured. */
-async function sample(cluster: FakeCluster, { entry, variant }: Case, nodeName: string, started: () => void): Promise<Sample> {
-  cluster.server.addNode(nodeName);
+async function sample(cluster: Cluster, { entry, variant }: Case, nodeName: string, started: () => void): Promise<Sample> {
+  await addNodes(cluster, [nodeName]).catch((error: unknown) => {
+    started();
+    throw error;
+  });
   const labeller = startLabeller({ cluster, nodeName, variant, entry });
   const bare = spawn(process.execPath, [...variant.flags, '-e', 'setInterval(() => {}, 1e9)'], { env: { ...process.env, ...variant.env }, stdio: 'ignore' });
   try {

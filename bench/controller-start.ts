@@ -1,7 +1,8 @@
 // Time from process start to labels applied: what a node joining the cluster waits for before pods that
 // select on devicetree labels can land on it (the target is a median under 1 s). Each run spawns a fresh
-// `run` against the in-process fake API server with an unlabelled node registered, and stops the clock when
-// the server stores that node with devicetree labels (a store listener, no polling). Runs of the same
+// `run` against a real kube-apiserver (KUBEBUILDER_ASSETS, as the envtest tests use; its requests pass a
+// recording proxy) with an unlabelled node registered, and stops the clock when a watch on that node (the
+// admin's, straight to the server) delivers it with devicetree labels: no polling interval. Runs of the same
 // program unbundled from src/ (Node strips the types) are interleaved with the bundle's, to show what the
 // esbuild bundle buys. `first_request_ms` (spawn to the first API request) splits start-up from the API
 // round trips. One untimed warm-up run each, so neither side pays for a cold page cache. Prints the runs
@@ -16,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { BUNDLE, SOURCE, median, parseVariant, percentile, round, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
+import { BUNDLE, SOURCE, addNodes, median, parseVariant, percentile, round, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '15' }, 'node-flags': { type: 'string', default: '' }, bundle: { type: 'string', default: BUNDLE } },
@@ -32,13 +33,13 @@ const firstRequestMs: Record<EntryName, number[]> = { bundle: [], source: [] };
 
 /** One fresh process labelling a fresh node; returns [spawn → labelled, spawn → first API request] in ms. */
 async function once(entry: EntryName, nodeName: string): Promise<[number, number]> {
-  cluster.server.addNode(nodeName);
-  cluster.server.resetStats();
+  await addNodes(cluster, [nodeName]);
+  cluster.proxy.records.length = 0;
   const labeller = startLabeller({ cluster, nodeName, variant, entry: ENTRIES[entry] });
   try {
     const labelledAt = await whenLabelled(cluster, nodeName, labeller);
     // Request timestamps are wall-clock ms; move the spawn onto the same clock.
-    const firstRequest = cluster.server.requests[0]!.timestamp - (performance.timeOrigin + labeller.spawnedAt);
+    const firstRequest = cluster.proxy.records[0]!.timestamp - (performance.timeOrigin + labeller.spawnedAt);
     return [labelledAt - labeller.spawnedAt, firstRequest];
   } finally {
     await labeller.stop();

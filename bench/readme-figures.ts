@@ -1,6 +1,7 @@
 // Regenerates the README's measured figures: runs every benchmark, writes the raw results to
 // bench/results.json and rewrites the README block between its markers (bench/lib/figures.ts). Takes about
-// 15 minutes (the traffic benchmark alone runs 5). `--only parse,load` re-runs some and keeps the others.
+// 20 minutes (the traffic benchmark alone runs 5, both test tiers 4). `--only parse,tests` re-runs some and keeps the
+// others.
 //
 //   npm run --silent bench:readme -- [--corpus ../shared/dtb] [--only a,b]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -56,6 +57,7 @@ const results: Results = {
   idle_rss: wanted('idle-rss') ? (bench('bench/controller-idle-rss.ts', ['--node-flags=', `--node-flags=${flags}`]) as Results['idle_rss']) : previous.idle_rss!,
   traffic: wanted('traffic') ? (bench('bench/controller-traffic.ts', [`--node-flags=${flags}`]) as Results['traffic']) : previous.traffic!,
   load: wanted('load') ? (bench('bench/controller-load.ts', []) as Results['load']) : previous.load!,
+  tests: wanted('tests') ? (bench('bench/test-tiers.ts', []) as Results['tests']) : previous.tests,
 };
 writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(README, withFigures(readFileSync(README, 'utf8'), renderFigures(results)));

@@ -1,7 +1,8 @@
+// tier: full (the image layout built from the Dockerfile, run as child processes)
 // The container image without a Docker engine: the Dockerfile is parsed, its stages and copies are checked
 // against the repository and the built dist/, and the runtime stage's files are laid out in a temp dir the
 // way the image holds them (no node_modules) and run there: --version, the dry run, and `run --once`
-// against the fake API server.
+// against the real kube-apiserver (envtest; that one test is skipped when KUBEBUILDER_ASSETS is absent).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,7 +10,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FakeApiServer } from '../helpers/fake-api-server.ts';
+import { envtestSkip } from '../helpers/envtest/assets.ts';
+import { ControlPlane } from '../helpers/envtest/control-plane.ts';
 import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 import { REPO } from '../helpers/run-cli.ts';
 
@@ -331,7 +333,9 @@ describe('Dockerfile: the runtime stage', () => {
   describe('the image layout, run with only what the runtime stage copies', () => {
     let root = '';
     let entry: string[] = [];
-    const server = new FakeApiServer();
+    /** Only `run --once` needs an API server: started for it alone, and only when the tier can run here. */
+    const planeSkip = envtestSkip();
+    let plane: ControlPlane | undefined;
 
     before(async () => {
       root = mkdtempSync(join(tmpdir(), 'image-'));
@@ -347,16 +351,16 @@ describe('Dockerfile: the runtime stage', () => {
         }
       }
       entry = (execForm(runtime, 'ENTRYPOINT') ?? []).slice(1).map((arg) => (arg.startsWith('/') ? join(root, arg) : arg));
-      await server.start();
+      if (planeSkip === false) plane = await ControlPlane.start();
     });
     after(async () => {
-      await server.stop();
+      await plane?.stop();
       rmSync(root, { recursive: true, force: true });
     });
 
     /**
      * The image's ENTRYPOINT (this machine's node in place of /nodejs/bin/node), from inside the layout.
-     * Asynchronous, so the in-process fake API server can answer while it runs.
+     * Asynchronous, so the test keeps running (and its timers firing) while the child runs.
      */
     const image = async (args: string[]) => {
       const child = spawn(process.execPath, [...entry, ...args], {
@@ -392,12 +396,13 @@ describe('Dockerfile: the runtime stage', () => {
       assert.deepEqual(JSON.parse(result.stdout), JETSON_NANO_LABELS);
     });
 
-    test('`run --once` loads the controller chunk and labels its Node through the API', async () => {
-      server.addNode('nano');
-      const kubeconfig = server.writeKubeconfig(root);
+    test('`run --once` loads the controller chunk and labels its Node through the API', { skip: planeSkip }, async () => {
+      assert.ok(plane !== undefined, 'the control plane started');
+      await plane.createNode('nano');
+      const kubeconfig = plane.kubeconfig(root);
       const result = await image(['run', '--once', '--dtb', join(REPO, 'examples/devicetree/jetson-nano.dtb'), '--node-name', 'nano', '--kubeconfig', kubeconfig]);
       assert.equal(result.status, 0, result.stderr);
-      assert.equal(server.getNode('nano')?.metadata.labels?.['beta.devicetree.org/nvidia-jetson-nano'], '1');
+      assert.equal((await plane.labels('nano'))['beta.devicetree.org/nvidia-jetson-nano'], '1');
     });
   });
 });

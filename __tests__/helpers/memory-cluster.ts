@@ -1,7 +1,7 @@
 // An in-memory ClusterClient for controller unit tests: one store of Nodes with resourceVersions, merge
 // patches with the resourceVersion precondition (409 when stale), watches, injectable failures, and control
 // over timing: watch events can be held back and released (in order or reversed) and patch answers
-// delayed, so the races a real network allows can be staged. The HTTP-level fake (fake-api-server.ts) tests
+// delayed, so the races a real network allows can be staged. The real API server (envtest/control-plane.ts) tests
 // the real client; this one tests decisions quickly.
 import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
 import type { ClusterClient, WatchEventType } from '../../src/kubernetes/cluster-client.ts';

@@ -1,14 +1,19 @@
-// Shared by the controller benchmarks (controller-start, controller-idle-rss, controller-traffic): a fake
-// cluster (the tests' in-process FakeApiServer, so no kind/k3s is needed and every request is on record)
-// and the labeller as a child process started the way the DaemonSet starts it, plus the small statistics
-// the summaries use. Benchmarks, not tests: nothing here asserts on time or memory.
+// Shared by the controller benchmarks (controller-start, controller-idle-rss, controller-traffic,
+// controller-load): a cluster (the real kube-apiserver and etcd from KUBEBUILDER_ASSETS, as the envtest tests
+// run them, behind the tests' FaultProxy, so every request the labeller makes is on record with its status,
+// body bytes and, for a watch, the events it streamed) and the labeller as a child process started the way
+// the DaemonSet starts it, plus the small statistics the summaries use. Benchmarks, not tests: nothing here
+// asserts on time or memory.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../../__tests__/helpers/fake-api-server.ts';
-import { NODES } from '../../__tests__/helpers/fake-api/resources.ts';
+import { StringDecoder } from 'node:string_decoder';
+import { envtestAssets } from '../../__tests__/helpers/envtest/assets.ts';
+import { ControlPlane, type ControlPlaneOptions, type KubeObject } from '../../__tests__/helpers/envtest/control-plane.ts';
+import { FaultProxy } from '../../__tests__/helpers/envtest/fault-proxy.ts';
 
 /** The shipped entry point, and the same program unbundled (Node strips the types) for comparison. */
 /** The built CLI to run; DT_NODE_LABELLER_BUNDLE points at another build (e.g. an older commit's, to compare). */
@@ -18,25 +23,78 @@ const DTB = 'examples/devicetree/jetson-nano.dtb';
 /** Any key with this prefix on the node means the labeller's patch has landed. */
 const LABEL_PREFIX = 'beta.devicetree.org/';
 const LABELLED_TIMEOUT_MS = 20_000;
+/** Node writes in flight at once when a bench registers many nodes. */
+const CREATE_BATCH = 25;
 
-export interface FakeCluster {
-  readonly server: FakeApiServer;
+export interface Cluster {
+  readonly plane: ControlPlane;
+  /** Between the labellers and the API server: `proxy.records` is their traffic (the bench's own writes go direct). */
+  readonly proxy: FaultProxy;
+  /** The admin's kubeconfig, pointing at the proxy. */
   readonly kubeconfig: string;
+  /** A scratch folder, removed by stop(). */
+  readonly dir: string;
   stop(): Promise<void>;
 }
 
-export async function startCluster(options: FakeApiServerOptions = {}): Promise<FakeCluster> {
-  const server = new FakeApiServer(options);
-  await server.start();
+/** Starts etcd, kube-apiserver (with `options.apiServerArgs`) and a proxy in front of it. */
+export async function startCluster(options: ControlPlaneOptions = {}): Promise<Cluster> {
+  const assets = envtestAssets();
+  if ('skip' in assets) throw new Error(`the controller benchmarks run against a real kube-apiserver: ${assets.skip.replace(/^real kube-apiserver tier skipped: /, '')}`);
+  const plane = await ControlPlane.start(options);
+  const proxy = await FaultProxy.start(plane).catch(async (error: unknown) => {
+    await plane.stop();
+    throw error;
+  });
   const dir = mkdtempSync(join(tmpdir(), 'dt-bench-'));
   return {
-    server,
-    kubeconfig: server.writeKubeconfig(dir),
+    plane,
+    proxy,
+    dir,
+    kubeconfig: plane.kubeconfig(dir, { server: proxy.url }),
     async stop() {
-      await server.stop();
+      await proxy.stop();
+      await plane.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A Node as a kubelet registers one, Ready, with only the given metadata (nothing under the labeller's
+ * prefix). The API server keeps the status on create (and adds the not-ready taint, as admission does).
+ */
+export function nodeObject(name: string, metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubeObject {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, ...metadata },
+    spec: {},
+    status: {
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+      addresses: [{ type: 'Hostname', address: name }],
+      nodeInfo: {
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
+        kubeletVersion: 'v1.32.0',
+        kubeProxyVersion: '',
+        osImage: 'Ubuntu 24.04 LTS',
+        kernelVersion: '6.8.0',
+        containerRuntimeVersion: 'containerd://1.7.24',
+        architecture: 'arm64',
+        operatingSystem: 'linux',
+      },
+    },
+  };
+}
+
+/** Registers the nodes (see nodeObject), CREATE_BATCH at a time; resolves once all are stored. */
+export async function addNodes(cluster: Cluster, names: readonly string[]): Promise<void> {
+  for (let start = 0; start < names.length; start += CREATE_BATCH) {
+    await Promise.all(names.slice(start, start + CREATE_BATCH).map((name) => cluster.plane.ok('POST', '/api/v1/nodes', nodeObject(name))));
+  }
 }
 
 /**
@@ -76,7 +134,7 @@ export interface Labeller {
 }
 
 export interface LabellerOptions {
-  readonly cluster: FakeCluster;
+  readonly cluster: Cluster;
   readonly nodeName: string;
   readonly variant?: Variant;
   /** BUNDLE (default) or SOURCE. */
@@ -119,27 +177,81 @@ export function startLabeller({ cluster, nodeName, variant = parseVariant(''), e
 const hasDevicetreeLabels = (node: KubeObject | undefined) => Object.keys(node?.metadata.labels ?? {}).some((key) => key.startsWith(LABEL_PREFIX));
 
 /**
- * Resolves performance.now() at the moment the fake server stores the node with devicetree labels. It
- * listens to the store, which calls back synchronously inside the PATCH handler, so there is no polling
- * interval in the figure. Rejects if the labeller exits or takes 20 s.
+ * Streams the watch events of one node from `resourceVersion`, as the admin, straight to the API server (not
+ * through the proxy, so none of it counts as the labeller's traffic). Returns a function that ends it.
  */
-export function whenLabelled(cluster: FakeCluster, nodeName: string, labeller: Labeller): Promise<number> {
-  if (hasDevicetreeLabels(cluster.server.getNode(nodeName))) return Promise.resolve(performance.now());
+export function watchNode(plane: ControlPlane, name: string, resourceVersion: string, onEvent: (type: string, object: KubeObject) => void, onEnd: (error?: Error) => void): () => void {
+  const query = new URLSearchParams({ watch: 'true', fieldSelector: `metadata.name=${name}`, resourceVersion, timeoutSeconds: '600' });
+  let ended = false;
+  const end = (error?: Error) => {
+    if (ended) return;
+    ended = true;
+    onEnd(error);
+  };
+  const request = httpsRequest(`${plane.url}/api/v1/nodes?${query}`, { ca: plane.ca, headers: { Authorization: `Bearer ${plane.adminToken}`, Accept: 'application/json' } }, (response) => {
+    if (response.statusCode !== 200) {
+      response.resume();
+      end(new Error(`watch node ${name}: ${response.statusCode}`));
+      return;
+    }
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    response.on('data', (chunk: Buffer) => {
+      const lines = (pending + decoder.write(chunk)).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.trim() === '') continue;
+        const event = JSON.parse(line) as { type: string; object: KubeObject };
+        onEvent(event.type, event.object);
+      }
+    });
+    response.on('end', () => end(new Error(`watch node ${name}: the server ended it`)));
+    response.on('error', (error) => end(error));
+  });
+  request.on('error', (error) => end(error));
+  request.end();
+  return () => {
+    ended = true;
+    request.destroy();
+  };
+}
+
+/**
+ * Resolves performance.now() at the moment the node, stored with devicetree labels, reaches a watch on it
+ * (opened from the node as read here, so no change is missed: the server's delivery, not a polling interval,
+ * is all that is added to the figure). Rejects if the labeller exits or takes 20 s.
+ */
+export function whenLabelled(cluster: Cluster, nodeName: string, labeller: Labeller): Promise<number> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    let stopWatch = () => {};
     const done = (error?: Error) => {
       if (settled) return; // the exit watcher below fires late, when the labeller is stopped
       settled = true;
-      unsubscribe();
+      stopWatch();
       clearTimeout(timer);
       if (error === undefined) resolve(performance.now());
       else reject(error);
     };
-    const unsubscribe = cluster.server.store.subscribe(NODES.storage, (change) => {
-      if (change.object.metadata.name === nodeName && hasDevicetreeLabels(change.object)) done();
-    });
     const timer = setTimeout(() => done(new Error(`node ${nodeName} not labelled after ${LABELLED_TIMEOUT_MS} ms:\n${labeller.logTail()}`)), LABELLED_TIMEOUT_MS);
     void labeller.exited.then((code) => done(new Error(`labeller exited (${code}) before labelling ${nodeName}:\n${labeller.logTail()}`)));
+    void cluster.plane.node(nodeName).then(
+      (node) => {
+        if (settled) return;
+        if (node === undefined) return done(new Error(`no node ${nodeName}`));
+        if (hasDevicetreeLabels(node)) return done();
+        stopWatch = watchNode(
+          cluster.plane,
+          nodeName,
+          node.metadata.resourceVersion ?? '',
+          (type, object) => {
+            if (type !== 'ERROR' && type !== 'BOOKMARK' && hasDevicetreeLabels(object)) done();
+          },
+          (error) => done(error ?? new Error(`the watch on ${nodeName} ended`)),
+        );
+      },
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   });
 }
 

@@ -19,6 +19,14 @@ export interface Results {
   readonly idle_rss: { idle_s: number; runs: number; cases: Array<{ node_flags: string; rss_mib: number; anon_mib: number; file_mib: number; bare_node_rss_mib: number }> };
   readonly traffic: { seconds: number; clusters: Array<{ nodes: number; total_requests: number; total_bytes: number }>; same_requests: boolean };
   readonly load: Record<string, Record<string, unknown>>;
+  /** bench/test-tiers.ts: wall time of `npm test` and `npm run test:full`. */
+  readonly tests?: { fast: TierTime; full: TierTime } | undefined;
+}
+
+export interface TierTime {
+  readonly seconds: number;
+  readonly tests: number;
+  readonly skipped: number;
 }
 
 export function readResults(): Results {
@@ -67,6 +75,11 @@ export function renderFigures(r: Results): string {
   if (load['lagging-watch-cache'] !== undefined) rows.push(['every watch answered 410', `${String(load['lagging-watch-cache'].listsIn5s)} LISTs in 5 s`, '`bench:controller-load`']);
   if (load['watch-backoff-reset'] !== undefined) {
     rows.push(['healthy watch dropped', `watching again after ${String(load['watch-backoff-reset'].secondsUntilWatchingAgain)} s`, '`bench:controller-load`']);
+  }
+  if (r.tests !== undefined) {
+    const tier = (t: TierTime) => `${t.seconds} s, ${count(t.tests)} tests${t.skipped > 0 ? ` (${t.skipped} skipped)` : ', none skipped'}`;
+    rows.push(['fast tier, `npm test`', tier(r.tests.fast), '`bench:test-tiers`, build and type check included']);
+    rows.push(['full gate, `npm run test:full`', tier(r.tests.full), '`bench:test-tiers`, corpora and real API server, fresh helm answers']);
   }
   return [
     `Measured ${r.date} on ${r.machine.cpu} (${r.machine.cores} cores, ${r.machine.memory_gib} GiB), Node.js ${r.node}; medians over repeated runs.`,

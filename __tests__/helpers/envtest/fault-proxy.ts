@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Server, createServer, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ControlPlane } from './control-plane.ts';
 
@@ -35,6 +36,18 @@ export interface ProxyRecord {
   status: number;
   /** Set when the proxy answered itself instead of the server. */
   injected: boolean;
+  /** When the request arrived (ms since the epoch). */
+  readonly timestamp: number;
+  /** The Accept header as sent ('' for none). */
+  readonly accept: string;
+  /** Response body bytes passed to the client (headers and chunk framing not counted); grows while a watch streams. */
+  bytes: number;
+  /** The `kind` a JSON answer starts with (NodeList, PartialObjectMetadataList, Status...); '' for watches, text and compressed bodies. */
+  kind: string;
+  /** For a watch: the events streamed so far, in order (type, and the object's name when it has one). */
+  readonly events: Array<{ type: string; name?: string }>;
+  /** Set once the response has ended or its connection closed. */
+  ended: boolean;
 }
 
 const matches = (match: RequestMatch, method: string, path: string) =>
@@ -66,10 +79,20 @@ export class FaultProxy {
     return `https://127.0.0.1:${this.#port}`;
   }
 
+  /** Watches the server answered 200 that are still streaming. */
+  get openWatches(): number {
+    return this.records.filter((r) => r.watch && r.status === 200 && !r.ended).length;
+  }
+
+  /** Response body bytes passed to clients, over every record kept. */
+  get bytesSent(): number {
+    return this.records.reduce((sum, r) => sum + r.bytes, 0);
+  }
+
   async #listen(port: number): Promise<void> {
     const certs = join(this.#plane.dir, 'certs');
     const server = createServer({ cert: readFileSync(join(certs, 'apiserver.crt')), key: readFileSync(join(certs, 'apiserver.key')) }, (request, response) => void this.#handle(request, response));
-    server.on('secureConnection', (socket: Socket) => {
+    server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
@@ -134,10 +157,17 @@ export class FaultProxy {
       token: /^Bearer ./.test(request.headers.authorization ?? ''),
       status: 0,
       injected: false,
+      timestamp: Date.now(),
+      accept: request.headers.accept ?? '',
+      bytes: 0,
+      kind: '',
+      events: [],
+      ended: false,
     };
     this.records.push(record);
     response.once('close', () => {
       if (record.status === 0) record.status = -1;
+      record.ended = true;
     });
     if (this.#delayMs > 0) await delay(this.#delayMs);
     const failure = this.#failures.find((f) => f.remaining > 0 && matches(f, method, path));
@@ -147,11 +177,15 @@ export class FaultProxy {
       record.injected = true;
       request.resume();
       if (failure.body === 'text') {
-        response.writeHead(failure.status, { 'Content-Type': 'text/plain' }).end(`${failure.status} from a proxy\n`);
+        const text = `${failure.status} from a proxy\n`;
+        record.bytes = Buffer.byteLength(text);
+        response.writeHead(failure.status, { 'Content-Type': 'text/plain' }).end(text);
       } else {
         const reason = REASONS[failure.status] ?? 'InternalError';
-        const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `injected ${failure.status}`, reason, code: failure.status };
-        response.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.status === 429 ? { 'Retry-After': '1' } : {}) }).end(JSON.stringify(status));
+        const status = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `injected ${failure.status}`, reason, code: failure.status });
+        record.bytes = Buffer.byteLength(status);
+        record.kind = 'Status';
+        response.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.status === 429 ? { 'Retry-After': '1' } : {}) }).end(status);
       }
       return;
     }
@@ -166,6 +200,10 @@ export class FaultProxy {
     const upstream = httpsRequest(`${this.#plane.url}${request.url ?? '/'}`, { method: request.method, headers, ca: this.#plane.ca }, (answer) => {
       record.status = answer.statusCode ?? 0;
       response.writeHead(answer.statusCode ?? 502, answer.headers);
+      // Node holds a head back until the first body write: a watch's head must reach the client at once, as
+      // the server sent it (client-node's watch() resolves only then).
+      response.flushHeaders();
+      FaultProxy.#account(answer, record);
       answer.pipe(response);
       answer.once('error', () => response.destroy());
     });
@@ -173,11 +211,41 @@ export class FaultProxy {
       // The real server is down (restarting): what a load balancer with no healthy backend says.
       if (!response.headersSent) {
         record.status = 503;
+        record.bytes = 'no upstream\n'.length;
         response.writeHead(503, { 'Content-Type': 'text/plain' }).end('no upstream\n');
       } else response.destroy();
     });
     // A client that goes away (or a dropped connection) ends the upstream request too, watches included.
     response.once('close', () => upstream.destroy());
     request.pipe(upstream);
+  }
+
+  /** Counts the answer's body bytes into its record, and reads its kind (a JSON body) or its events (a watch). */
+  static #account(answer: IncomingMessage, record: ProxyRecord): void {
+    const plain = answer.headers['content-encoding'] === undefined && /json/.test(answer.headers['content-type'] ?? '');
+    const decoder = new StringDecoder('utf8');
+    let head = '';
+    let line = '';
+    answer.on('data', (chunk: Buffer) => {
+      record.bytes += chunk.length;
+      if (!plain) return;
+      if (!record.watch) {
+        if (head.length < 64) head += chunk.toString('utf8', 0, 64);
+        record.kind = /^\{"kind":"([^"]+)"/.exec(head)?.[1] ?? '';
+        return;
+      }
+      const lines = (line + decoder.write(chunk)).split('\n');
+      line = lines.pop() ?? '';
+      for (const text of lines) {
+        if (text.trim() === '') continue;
+        try {
+          const event = JSON.parse(text) as { type: string; object?: { metadata?: { name?: string } } };
+          const name = event.object?.metadata?.name;
+          record.events.push(name === undefined ? { type: event.type } : { type: event.type, name });
+        } catch {
+          record.events.push({ type: '(not JSON)' });
+        }
+      }
+    });
   }
 }
