@@ -11,7 +11,8 @@ import { VirtualClock } from '../helpers/virtual-clock.ts';
 type Step =
   | { events?: Array<[WatchEventType, string]>; then: 'end' | 'hang' }
   | { events?: Array<[WatchEventType, string]>; then: 'fail'; status?: number }
-  | { events?: Array<[WatchEventType, string]>; then: 'expire' };
+  | { events?: Array<[WatchEventType, string]>; then: 'expire' }
+  | { events?: Array<[WatchEventType, string]>; then: 'error-event'; status: number };
 
 const node = (rv: string): V1Node => ({ metadata: { name: 'nano', resourceVersion: rv } });
 
@@ -37,6 +38,9 @@ function scripted(clock: VirtualClock, steps: Step[], runFor: (index: number) =>
         if (abort.signal.aborted) return;
         if (step.then === 'expire') {
           onEvent('ERROR', { code: 410, message: 'too old resource version' });
+          onDone(null);
+        } else if (step.then === 'error-event') {
+          onEvent('ERROR', { code: step.status, message: 'etcd event received with PrevKv=nil' });
           onDone(null);
         } else if (step.then === 'fail') onDone(Object.assign(new Error('broken'), { statusCode: step.status }));
         else onDone(null);
@@ -137,6 +141,21 @@ test('403 on the watch backs off per class: slower and slower, up to 5 minutes',
   const lastMinutes = watches.filter((at) => at >= 10 * 60_000).length;
   assert.ok(lastMinutes <= 5, `${lastMinutes} watches in the last 10 minutes`);
   assert.ok(watches.length <= 16, `${watches.length} watches in 20 minutes`);
+  w.watcher.stop();
+  await clock.advance(0);
+  await w.done;
+});
+
+test('an ERROR event other than 410 in the stream: backs off, then lists again instead of resuming from the refused resourceVersion', async () => {
+  // kube-apiserver v1.34 without a watch cache sent ERROR 500 "etcd event received with PrevKv=nil" to a watch
+  // resumed from just before a compaction (seen in cli/run-command.test.ts); resuming from it failed forever.
+  const clock = new VirtualClock();
+  const { client, calls } = scripted(clock, [{ then: 'error-event', status: 500 }, { then: 'hang' }], () => 0);
+  const w = start(clock, client);
+  await clock.advance(10_000);
+  assert.deepEqual(calls.map((c) => [c.what, c.rv]), [['list', undefined], ['watch', '11'], ['list', undefined], ['watch', '12']]);
+  assert.ok(calls[2]!.at > 0, 'after a backoff, not at once');
+  assert.equal(w.errors.length, 1, 'reported as an error');
   w.watcher.stop();
   await clock.advance(0);
   await w.done;

@@ -81,6 +81,9 @@ export class NodeWatcher {
           this.#o.onExpired?.();
           delay = this.#expiredInARow++ === 0 ? 0 : this.#expired.next();
         } else {
+          // The server refused this resourceVersion itself (an ERROR event, not a lost connection): resuming
+          // from it would fail the same way forever, so list again after the backoff, as client-go's reflector does.
+          if ((error as { inWatchStream?: boolean } | undefined)?.inWatchStream === true) this.#resourceVersion = undefined;
           this.#o.onError(error);
           delay = this.#retry.next(error);
         }
@@ -114,7 +117,7 @@ export class NodeWatcher {
       const onEvent = (type: WatchEventType, object: unknown) => {
         if (type === 'ERROR') {
           const status = object as { code?: number; message?: string } | undefined;
-          failure = Object.assign(new Error(status?.message ?? 'watch error'), { statusCode: status?.code ?? 500 });
+          failure = Object.assign(new Error(status?.message ?? 'watch error'), { statusCode: status?.code ?? 500, inWatchStream: true });
           return;
         }
         this.#handle(type, object as V1Node);
