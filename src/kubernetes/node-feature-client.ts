@@ -22,7 +22,8 @@ export interface NodeFeatureClient {
  * error keeping its code so that retries and metrics treat it as the 404 it is.
  */
 function namingMissingCrd(error: unknown): never {
-  if (!isUnservedPath(error)) throw error;
+  // Go's http.NotFound text, as kube-apiserver sends it; another web server's 404 page keeps the generic message.
+  if (!isUnservedPath(error) || String((error as ApiException<unknown>).body).trim() !== '404 page not found') throw error;
   const { code, headers } = error as ApiException<unknown>;
   const message = `the API server does not serve ${NODE_FEATURE_PLURAL}.${NODE_FEATURE_GROUP}/${NODE_FEATURE_VERSION}: is node-feature-discovery (its CRDs) installed?`;
   throw new ApiException(code, message, { kind: 'Status', code, message }, headers);
