@@ -34,8 +34,10 @@ test('npm ci stops at its engine check, before installing or running anything, n
   const dir = mkdtempSync(join(tmpdir(), 'npm-ci-old-node-'));
   try {
     for (const file of ['package.json', 'package-lock.json', '.npmrc']) copyFileSync(join(REPO, file), join(dir, file));
-    // npm itself under the old Node, as a user with it on PATH would run it.
-    const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `/usr/bin:/bin` }, timeout: 60_000 });
+    // npm itself under the old Node, as a user with it on PATH would run it: without the npm_* settings an
+    // enclosing `npm run --silent` passes down (npm_config_loglevel=silent would hide the engine check).
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+    const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8', env: { ...env, PATH: `/usr/bin:/bin` }, timeout: 60_000 });
     assert.notEqual(npm.status, 0);
     assert.match(npm.stderr, /EBADENGINE/);
     assert.match(npm.stderr, /Required: \{"node":">=22\.19"\}/);
