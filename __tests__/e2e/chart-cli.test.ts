@@ -8,7 +8,6 @@
 // real server (envtest/metaserver-proxy.ts). No kubelet runs the Pods: they stay Pending, bound to the node.
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
@@ -25,6 +24,7 @@ import { type Rendered, renderChart } from '../helpers/helm.ts';
 import { asNonRootUser, LabellerProcess } from '../helpers/labeller-process.ts';
 import { REPO } from '../helpers/run-cli.ts';
 import { scratchDirs } from '../helpers/scratch-dirs.ts';
+import { assertNoRefusal, assertPortFree, ready } from './rendered-pod.ts';
 
 const NANO_DTB = join(REPO, 'examples/devicetree/jetson-nano.dtb');
 const NODE = 'nano';
@@ -69,18 +69,6 @@ const CASES: Record<string, Case> = {
     ownKey: 'jetson.example.com/made-up',
   },
 };
-
-/** Fails clearly when a rendered metrics port is taken on this machine (the args are used as rendered). */
-async function assertPortFree(port: number): Promise<void> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(`the rendered --metrics-address=:${port} cannot be used here: ${error.code ?? error.message}; free port ${port} to run this test`)),
-    );
-    probe.listen(port, () => resolve());
-  });
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-}
 
 const mergePatch = { contentType: 'application/merge-patch+json' };
 
@@ -190,20 +178,6 @@ describe('the chart installed in a real API server, its command lines run by the
     const labels = await labelsOf();
     return Object.entries(expected).every(([k, v]) => labels[k] === v);
   };
-
-  async function ready(port: number): Promise<boolean> {
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-    } catch {
-      return false;
-    }
-  }
-
-  function assertNoRefusal(pod: LabellerProcess): void {
-    const bad = pod.logs.filter((line) => line.level === 'error' || /refused|forbidden|invalid/i.test(line.message));
-    assert.deepEqual(bad, [], pod.transcript());
-    assert.deepEqual(pod.otherOutput.filter((line) => line !== ''), [], 'only JSON log lines');
-  }
 
   /** A merge patch of a Node's labels, dry run (admission runs, nothing is stored), with `token`. */
   const tryLabel = (node: string, labels: Record<string, string | null>, token: string) =>

@@ -8,7 +8,6 @@
 // is. No kubelet, scheduler or controller-manager either: Pods stay Pending, namespaces are never deleted.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
@@ -25,6 +24,7 @@ import { type Rendered, renderChart } from '../helpers/helm.ts';
 import { LabellerProcess } from '../helpers/labeller-process.ts';
 import { REPO, runCli } from '../helpers/run-cli.ts';
 import { scratchDirs } from '../helpers/scratch-dirs.ts';
+import { assertNoRefusal, assertPortFree, ready } from './rendered-pod.ts';
 
 const NANO_DTB = join(REPO, 'examples/devicetree/jetson-nano.dtb');
 const NODE = 'nano';
@@ -47,16 +47,6 @@ function flagValue(args: readonly string[], flag: string): string {
   const found = args.filter((arg) => arg.startsWith(`${flag}=`));
   assert.equal(found.length, 1, `one ${flag}= in ${args.join(' ')}`);
   return found[0]!.slice(flag.length + 1);
-}
-
-/** Fails clearly when the rendered metrics port is taken here (the args are used as rendered). */
-async function assertPortFree(port: number): Promise<void> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`the rendered --metrics-address=:${port} cannot be used here (${error.code ?? error.message}); free port ${port} to run this test`)));
-    probe.listen(port, () => resolve());
-  });
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { skip: envtestSkip() }, () => {
@@ -187,20 +177,6 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     const child = LabellerProcess.start(final, env);
     processes.push(child);
     return { labeller: child, port, token };
-  }
-
-  async function ready(port: number): Promise<boolean> {
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-    } catch {
-      return false;
-    }
-  }
-
-  function assertNoRefusal(child: LabellerProcess): void {
-    const bad = child.logs.filter((line) => line.level === 'error' || /refused|forbidden|invalid/i.test(line.message));
-    assert.deepEqual(bad, [], child.transcript());
-    assert.deepEqual(child.otherOutput.filter((line) => line !== ''), [], 'only JSON log lines');
   }
 
   /** eventually(), with what `child` logged by then added to a timeout's message. */
