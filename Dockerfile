@@ -10,8 +10,9 @@
 # emulated. The runtime stage is Node.js plus dist/ and package.json: no node_modules, no npm, no shell.
 
 ARG NODE_MAJOR=24
-# Set by BuildKit for each --platform; picks the runtime base below.
+# Set by the builder for each --platform; TARGETARCH picks the runtime base below.
 ARG TARGETARCH
+ARG TARGETPLATFORM
 
 # ---- build: npm ci + esbuild bundle -------------------------------------------------------------
 FROM --platform=$BUILDPLATFORM node:${NODE_MAJOR}-bookworm-slim AS build
@@ -20,7 +21,8 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: the `prepare` script (the build) needs the sources, which are not copied yet.
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/build.ts scripts/
+# `npm run build` runs check-node.mjs (a clear line on a too-old Node) before build.ts.
+COPY scripts/check-node.mjs scripts/build.ts scripts/
 COPY src/ src/
 # Source maps are 6 MB of the 8 MB bundle and only help with --enable-source-maps; leave them out.
 RUN npm run build && find dist -name '*.map' -delete
@@ -29,9 +31,12 @@ RUN npm run build && find dist -name '*.map' -delete
 # Distroless Node.js 24 exists for amd64 and arm64 but not for 32-bit ARM: Node.js 24 ships no armv7l
 # build. linux/arm/v7 therefore gets distroless Node.js 22 (the bundle targets node22; package.json's
 # engines allow >= 22.19). Every variant runs node from /nodejs/bin/node.
-FROM gcr.io/distroless/nodejs24-debian13 AS runtime-amd64
-FROM gcr.io/distroless/nodejs24-debian13 AS runtime-arm64
-FROM gcr.io/distroless/nodejs22-debian13 AS runtime-arm
+# --platform=$TARGETPLATFORM is BuildKit's default spelled out: buildah before 1.29 (Debian 12's buildah and
+# podman 4.3) keeps the build stage's --platform for every later stage and would take the runtime base
+# in the build machine's architecture.
+FROM --platform=$TARGETPLATFORM gcr.io/distroless/nodejs24-debian13 AS runtime-amd64
+FROM --platform=$TARGETPLATFORM gcr.io/distroless/nodejs24-debian13 AS runtime-arm64
+FROM --platform=$TARGETPLATFORM gcr.io/distroless/nodejs22-debian13 AS runtime-arm
 
 # ---- runtime ---------------------------------------------------------------------------------------
 FROM runtime-${TARGETARCH} AS runtime
