@@ -1,0 +1,239 @@
+// tier: full (builds the image from the Dockerfile with buildah, runs it with podman against a real kube-apiserver)
+// The container image users run. scripts/image/build.sh builds the repository's Dockerfile with buildah for
+// linux/amd64 and linux/arm64; on a machine without a container registry its two bases are local stand-ins
+// under their real names (scripts/image/stand-in-bases.sh). Each architecture's image is then run with
+// podman — arm64 through qemu-user-static's binfmt_misc entry — as the image's commands (`labels` and `dump`,
+// the dry run on a JetPack 4 board that cannot run Node 24) and as the chart's DaemonSet runs it: the
+// container spec rendered by helm (args, env, securityContext, hostPath mounts, memory limit) turned into
+// podman flags the way the kubelet applies them (container.ts), with a ServiceAccount token bound to a Pod
+// made from the chart's own template, against a real API server with the chart's RBAC and admission policy.
+//
+// DT_IMAGE=REF tests an image built elsewhere (REF-amd64, REF-arm64 as build.sh names them) instead of
+// building one; IMAGE_REQUIRED=1 (set by .ci/run) turns every skip into a failure.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
+import { parseBlob } from '../../src/devicetree/parse-blob.ts';
+import { daemonSets, NAMESPACE, type Variant, VAP_API } from '../charts/chart.ts';
+import { envtestSkip } from '../helpers/envtest/assets.ts';
+import { ControlPlane, freePort } from '../helpers/envtest/control-plane.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { expandTree } from '../helpers/expand-tree.ts';
+import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
+import { renderChart } from '../helpers/helm.ts';
+import { REPO } from '../helpers/run-cli.ts';
+import { scratchDirs } from '../helpers/scratch-dirs.ts';
+import { type ChartPod, podman, podmanOk, RUN_FLAGS, startChartPod, writeServiceAccount } from './container.ts';
+
+const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string };
+const IMAGE = process.env.DT_IMAGE ?? `localhost/dt-node-labeller:${pkg.version}`;
+const NANO_DTB = join(REPO, 'examples/devicetree/jetson-nano.dtb');
+/** NVIDIA's first line of /etc/nv_tegra_release on L4T R32.7.1 (JetPack 4.6.1, Ubuntu 18.04: glibc 2.27). */
+const NV_TEGRA_RELEASE = '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n';
+const T = 'tegra.beta.devicetree.org/';
+const RELEASE_FACTS = { [`${T}l4t.release`]: '32.7.1', [`${T}l4t.major`]: '32', [`${T}jetpack.major`]: '4' };
+const NODE = 'nano';
+
+/** Why the image cannot be built or run here, or false. */
+function imageSkip(): string | false {
+  const missing = ['buildah', 'podman'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+  let reason: string | undefined;
+  if (missing.length > 0) reason = `${missing.join(' and ')} not installed (Debian: apt-get install buildah podman runc qemu-user-static)`;
+  else if (process.getuid?.() !== 0) reason = 'building and running images with buildah and podman here needs root';
+  if (reason === undefined) return false;
+  if (process.env.IMAGE_REQUIRED === '1') throw new Error(`the image tests: ${reason}; IMAGE_REQUIRED=1 forbids skipping`);
+  return `the image tests: ${reason}`;
+}
+
+/** The architectures tested, and why one cannot run here (no binfmt_misc entry for its qemu), or false. */
+const ARCHES = { amd64: 'x64', arm64: 'arm64' } as const;
+function archSkip(arch: keyof typeof ARCHES): string | false {
+  if (process.arch === ARCHES[arch]) return false;
+  const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch === 'arm64' ? 'aarch64' : arch}`;
+  if (existsSync(entry) && readFileSync(entry, 'utf8').startsWith('enabled')) return false;
+  const reason = `no enabled ${entry}: mount binfmt_misc and enable qemu-user-static's entry (update-binfmts --enable)`;
+  if (process.env.IMAGE_REQUIRED === '1') throw new Error(`${reason}; IMAGE_REQUIRED=1 forbids skipping`);
+  return reason;
+}
+
+const skip = imageSkip() || envtestSkip();
+
+describe('the image, built from the Dockerfile and run as the chart runs it', { skip }, () => {
+  let plane: ControlPlane;
+  let hostRoot = '';
+  const scratch = scratchDirs('image-');
+  const pods: ChartPod[] = [];
+
+  before(async () => {
+    if (process.env.DT_IMAGE === undefined) {
+      const started = Date.now();
+      const built = spawnSync('bash', ['scripts/image/build.sh', '--stand-in-bases', '--platforms', 'linux/amd64,linux/arm64', '--tag', IMAGE], {
+        cwd: REPO,
+        encoding: 'utf8',
+        timeout: 30 * 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      assert.equal(built.status, 0, `scripts/image/build.sh failed:\n${(built.stdout + built.stderr).split('\n').slice(-40).join('\n')}`);
+      process.stdout.write(`# image: built ${IMAGE} (linux/amd64, linux/arm64) in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    }
+    // The node's filesystem: the blob at /sys/firmware/fdt (0400 root, as the kernel exposes it), the
+    // world-readable expanded tree beside it, and L4T's release file.
+    hostRoot = scratch();
+    mkdirSync(join(hostRoot, 'sys/firmware'), { recursive: true });
+    copyFileSync(NANO_DTB, join(hostRoot, 'sys/firmware/fdt'));
+    chmodSync(join(hostRoot, 'sys/firmware/fdt'), 0o400);
+    expandTree(parseBlob(readFileSync(NANO_DTB)).root, join(hostRoot, 'sys/firmware/devicetree/base'));
+    mkdirSync(join(hostRoot, 'etc'));
+    writeFileSync(join(hostRoot, 'etc/nv_tegra_release'), NV_TEGRA_RELEASE);
+
+    plane = await ControlPlane.start();
+    // As the README installs it: the namespace with Pod Security "privileged" (hostPath), then the chart's
+    // objects (RBAC, ServiceAccount, admission policy) but for the helm-test Pod.
+    await plane.ok('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
+    const objects = renderChart({ apiVersions: [VAP_API] }).filter((r) => r.object.kind !== 'Pod');
+    const applied = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects.map((r) => r.object) }) });
+    assert.equal(applied.code, 0, applied.stderr);
+  });
+  after(async () => {
+    for (const pod of pods.splice(0)) await pod.remove();
+    await plane?.stop();
+  });
+
+  /** `podman run --rm` of the image's command, with the host's /sys/firmware and release file under /host. */
+  const dryRun = (image: string, arch: string, args: readonly string[]) =>
+    podman([
+      'run', '--rm', ...RUN_FLAGS, '--arch', arch, '--network', 'none', '--read-only', '--cap-drop=all',
+      '--volume', `${join(hostRoot, 'sys/firmware')}:/host/sys/firmware:ro`,
+      '--volume', `${join(hostRoot, 'etc/nv_tegra_release')}:/host/etc/nv_tegra_release:ro`,
+      image, ...args,
+    ]);
+
+  for (const arch of Object.keys(ARCHES) as (keyof typeof ARCHES)[]) {
+    const image = `${IMAGE}-${arch}`;
+    describe(`linux/${arch}${process.arch === ARCHES[arch] ? '' : ' (under qemu-user-static)'}`, { skip: archSkip(arch) }, () => {
+      afterEach(async () => {
+        for (const pod of pods.splice(0)) await pod.remove();
+        await plane.deleteAllNodes();
+      });
+
+      test('the image: distroless Node at /nodejs/bin/node, /app holding dist/ and package.json only, no shell, no node_modules', async () => {
+        const [inspect] = JSON.parse(await podmanOk(['image', 'inspect', image])) as {
+          Architecture: string;
+          Os: string;
+          Size: number;
+          Config: { Entrypoint: string[]; Cmd: string[]; User: string; WorkingDir: string; Env: string[]; Labels: Record<string, string> };
+        }[];
+        assert.ok(inspect);
+        assert.equal(inspect.Architecture, arch);
+        assert.equal(inspect.Os, 'linux');
+        assert.deepEqual(inspect.Config.Entrypoint, ['/nodejs/bin/node', '--liftoff-only', '--max-semi-space-size=1', '--optimize-for-size', '/app/dist/dt-node-labeller.js']);
+        assert.deepEqual(inspect.Config.Cmd, ['run']);
+        assert.equal(inspect.Config.User, '0:0');
+        assert.equal(inspect.Config.WorkingDir, '/app');
+        assert.ok(inspect.Config.Env.includes('MALLOC_ARENA_MAX=2'));
+        assert.equal(inspect.Config.Labels['org.opencontainers.image.version'], pkg.version);
+        assert.equal(inspect.Config.Labels['org.opencontainers.image.licenses'], pkg.license);
+        if (process.env.DT_IMAGE === undefined) {
+          const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).stdout.trim();
+          assert.equal(inspect.Config.Labels['org.opencontainers.image.revision'], head);
+        }
+        const root = (await podmanOk(['image', 'mount', image])).trim();
+        try {
+          assert.deepEqual(readdirSync(join(root, 'app')).sort(), ['dist', 'package.json']);
+          assert.deepEqual(readdirSync(join(root, 'app'), { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('node_modules')), []);
+          assert.ok(existsSync(join(root, 'nodejs/bin/node')));
+          for (const shell of ['bin/sh', 'bin/bash', 'bin/busybox']) assert.ok(!existsSync(join(root, shell)), `${shell} in the image`);
+          assert.match(readFileSync(join(root, 'etc/passwd'), 'utf8'), /^nonroot:x:65532:65532:/m, 'distroless nonroot user');
+        } finally {
+          await podman(['image', 'unmount', image]);
+        }
+        process.stdout.write(`# image: ${image} ${(inspect.Size / 1e6).toFixed(1)} MB uncompressed\n`);
+      });
+
+      test('`labels` and `dump` as the dry run on a board without Node: /sys/firmware and /etc/nv_tegra_release under /host', async () => {
+        const version = await dryRun(image, arch, ['--version']);
+        assert.equal(version.code, 0, version.stderr);
+        assert.equal(version.stdout.trim(), pkg.version);
+        const labels = await dryRun(image, arch, ['labels', '--host-root', '/host', '-o', 'json']);
+        assert.equal(labels.code, 0, labels.stderr);
+        assert.deepEqual(JSON.parse(labels.stdout), { ...JETSON_NANO_LABELS, ...RELEASE_FACTS });
+        // dump's source, compiled by dtc, is the blob's tree again (dtc decompiles both the same way).
+        const dump = await dryRun(image, arch, ['dump', '--host-root', '/host']);
+        assert.equal(dump.code, 0, dump.stderr);
+        const dtc = (input: string | Buffer, from: string) => spawnSync('dtc', ['-q', '-I', from, '-O', 'dts', '-'], { input, encoding: 'utf8' });
+        const fromDump = spawnSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-'], { input: dump.stdout });
+        assert.equal(fromDump.status, 0, String(fromDump.stderr));
+        assert.equal(dtc(fromDump.stdout, 'dtb').stdout, dtc(readFileSync(NANO_DTB), 'dtb').stdout);
+        // A host root with no devicetree is a clear line and exit 1, not a stack trace.
+        const empty = await podman(['run', '--rm', ...RUN_FLAGS, '--arch', arch, '--network', 'none', image, 'labels', '--host-root', '/host']);
+        assert.notEqual(empty.code, 0);
+        assert.equal(empty.stderr.trim().split('\n').length, 1, empty.stderr);
+      });
+
+      for (const [mode, slug, values] of [
+        ['uid 0', 'root', {}],
+        ['the non-root mode (uid 65532)', 'nonroot', { security: { runAsNonRoot: true } }],
+      ] as const) {
+        test(`run as the chart's -l4t DaemonSet runs it, ${mode}: labels stored, probes answer, SIGTERM exits 0`, async () => {
+          const port = await freePort();
+          const rendered = renderChart({ apiVersions: [VAP_API], values: { ...values, metrics: { port } } });
+          const variant: Variant = 'l4t';
+          const template = daemonSets(rendered).get(variant)!.spec!.template as IPodTemplateSpec;
+          const spec = template.spec!;
+          const container = spec.containers[0]!;
+          await plane.createNode(NODE, { labels: { 'kubernetes.io/hostname': NODE, 'kubernetes.io/arch': arch } });
+          const podName = `labeller-${arch}-${slug}`;
+          const pod = await plane.ok('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName, labels: template.metadata?.labels }, spec: { ...spec, nodeName: NODE } });
+          const token = await plane.token(NAMESPACE, spec.serviceAccountName!, { name: podName, uid: pod.metadata.uid! });
+          const api = new URL(plane.url);
+          const running = await startChartPod(image, spec, { ...container, image }, {
+            hostPath: (path) => join(hostRoot, path),
+            nodeName: NODE,
+            podName,
+            namespace: NAMESPACE,
+            serviceAccountDir: writeServiceAccount(join(scratch(), 'serviceaccount'), token, plane.ca, NAMESPACE),
+            apiServer: { host: api.hostname, port: Number(api.port) },
+            arch,
+            emulated: process.arch !== ARCHES[arch],
+          }, port);
+          pods.push(running);
+          /** A failed wait, with what the container logged. */
+          const waitFor = async (check: () => Promise<boolean>, what: string) => {
+            try {
+              await eventually(check, what, process.arch === ARCHES[arch] ? 15_000 : 90_000, 100);
+            } catch (error) {
+              const { stdout, stderr } = await running.logs();
+              throw new Error(`${(error as Error).message}\n${stdout}${stderr}`);
+            }
+          };
+          const expected = { ...JETSON_NANO_LABELS, ...RELEASE_FACTS };
+          await waitFor(async () => {
+            const labels = await plane.labels(NODE);
+            return Object.entries(expected).every(([k, v]) => labels[k] === v);
+          }, 'the labels');
+          assert.deepEqual(await plane.labels(NODE), { 'kubernetes.io/hostname': NODE, 'kubernetes.io/arch': arch, ...expected });
+          for (const probe of ['/healthz', '/readyz']) {
+            await waitFor(async () => (await fetch(`http://127.0.0.1:${port}${probe}`).catch(() => undefined))?.status === 200, `${probe} on the metrics port ${port}`);
+          }
+          const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          assert.match(metrics, /^dt_node_labeller_/m);
+          const memory = await running.memory();
+          const log = await running.logs();
+          const lines = log.stderr.split('\n').filter((line) => line !== '');
+          for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `a JSON log line: ${line}`);
+          assert.deepEqual(lines.filter((line) => /"level":"error"|forbidden|refused/i.test(line)), []);
+          const stopped = await running.terminate();
+          assert.equal(stopped.code, 0, JSON.stringify(await running.logs()));
+          // The kubelet sends SIGKILL after the grace period; the labeller must be gone well before it.
+          assert.ok(stopped.ms < (spec.terminationGracePeriodSeconds ?? 30) * 1000, `SIGTERM took ${stopped.ms} ms`);
+          process.stdout.write(`# image: ${image} ${mode}: RSS ${(memory.rss / 1024).toFixed(1)} MiB (anonymous ${(memory.anon / 1024).toFixed(1)} MiB) once ready; SIGTERM → exit 0 in ${stopped.ms} ms\n`);
+          assert.deepEqual(await plane.labels(NODE), { 'kubernetes.io/hostname': NODE, 'kubernetes.io/arch': arch, ...expected }, 'labels stay when the pod stops');
+          await plane.call('DELETE', `/api/v1/namespaces/${NAMESPACE}/pods/${podName}?gracePeriodSeconds=0`);
+        });
+      }
+    });
+  }
+});
