@@ -58,6 +58,8 @@ const results: Results = {
   traffic: wanted('traffic') ? (bench('bench/controller-traffic.ts', [`--node-flags=${flags}`]) as Results['traffic']) : previous.traffic!,
   load: wanted('load') ? (bench('bench/controller-load.ts', []) as Results['load']) : previous.load!,
   tests: wanted('tests') ? (bench('bench/test-tiers.ts', []) as Results['tests']) : previous.tests,
+  // Needs root, buildah and podman (README "Container image"): only with --only image, or when they are here.
+  image: wanted('image') && (only.has('image') || process.getuid?.() === 0) ? (bench('bench/image.ts', []) as Results['image']) : previous.image,
 };
 writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(README, withFigures(readFileSync(README, 'utf8'), renderFigures(results)));

@@ -21,6 +21,14 @@ export interface Results {
   readonly load: Record<string, Record<string, unknown>>;
   /** bench/test-tiers.ts: wall time of `npm test` and `npm run test:full`. */
   readonly tests?: { fast: TierTime; full: TierTime } | undefined;
+  /** bench/image.ts: the image built from the Dockerfile, its size and the idle container. */
+  readonly image?: ImageFigures | undefined;
+}
+
+export interface ImageFigures {
+  readonly build_seconds?: number | undefined;
+  readonly images: Record<string, { uncompressed_mb: number; compressed_mb: number }>;
+  readonly idle: { arch: string; seconds: number; runs: number; rss_mib: number; anon_mib: number; bare_rss_mib: number };
 }
 
 export interface TierTime {
@@ -80,6 +88,13 @@ export function renderFigures(r: Results): string {
     const tier = (t: TierTime) => `${t.seconds} s, ${count(t.tests)} tests${t.skipped > 0 ? ` (${t.skipped} skipped)` : ', none skipped'}`;
     rows.push(['fast tier, `npm test`', tier(r.tests.fast), '`bench:test-tiers`, build and type check included']);
     rows.push(['full gate, `npm run test:full`', tier(r.tests.full), '`bench:test-tiers`, corpora and real API server, fresh helm answers']);
+  }
+  if (r.image !== undefined) {
+    const { images, idle } = r.image;
+    const sizes = Object.entries(images).map(([arch, size]) => `${arch} ${size.compressed_mb} MB compressed (${size.uncompressed_mb} MB unpacked)`);
+    rows.push(['image size', sizes.join('; '), '`bench:image`, stand-in distroless base (see [Container image](#container-image))']);
+    if (r.image.build_seconds !== undefined) rows.push(['image build, amd64 + arm64', `${r.image.build_seconds} s (stand-in bases already made)`, '`bench:image`, `scripts/image/build.sh`']);
+    rows.push([`container idle RSS after ${idle.seconds} s`, `${mib(idle.rss_mib)} (${mib(idle.anon_mib)} anonymous); the image's \`node\` alone ${mib(idle.bare_rss_mib)}`, `\`bench:image\`, podman, the chart's pod spec, ${idle.arch}`]);
   }
   return [
     `Measured ${r.date} on ${r.machine.cpu} (${r.machine.cores} cores, ${r.machine.memory_gib} GiB), Node.js ${r.node}; medians over repeated runs.`,
