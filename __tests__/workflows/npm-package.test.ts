@@ -3,9 +3,11 @@
 // bundles), README and package.json; no source maps, sources or tests. Needs dist/ built (npm test builds it).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, unknown>;
@@ -39,4 +41,27 @@ test('npm pack: the bundle, its licence notices, README and package.json, nothin
   visit('dist/dt-node-labeller.js');
   assert.ok(reachable.size > 3, `the bin imports its chunks: ${[...reachable].join(', ')}`);
   for (const path of reachable) assert.ok(paths.includes(path), `${path} is imported by the bundle but not packed`);
+});
+
+test('what `npx dt-node-labeller` installs: the packed tarball alone, no dependencies to fetch, and its bin runs the dry run', () => {
+  // The bundle carries its libraries (esbuild), so the published package declares none: npx downloads one
+  // tarball. Installed here from the tarball with the registry out of reach (--offline), into an empty prefix.
+  assert.equal(pkg.dependencies, undefined, 'dependencies would be downloaded by every npx run and never loaded');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+  const dir = mkdtempSync(join(tmpdir(), 'npx-'));
+  try {
+    const pack = spawnSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8', env });
+    assert.equal(pack.status, 0, pack.stderr);
+    const [{ filename }] = JSON.parse(pack.stdout) as [{ filename: string }];
+    const prefix = join(dir, 'prefix');
+    mkdirSync(prefix);
+    const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, join(dir, filename)], { encoding: 'utf8', env });
+    assert.equal(install.status, 0, install.stderr);
+    assert.deepEqual(readdirSync(join(prefix, 'node_modules')).filter((name) => !name.startsWith('.')), ['dt-node-labeller']);
+    const run = spawnSync(join(prefix, 'node_modules/.bin/dt-node-labeller'), ['labels', '--dtb', join(REPO, 'examples/devicetree/jetson-nano.dtb'), '-o', 'json'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), JETSON_NANO_LABELS);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
