@@ -99,7 +99,7 @@ try {
     const sa = writeServiceAccount(join(host, `sa-${run}`), token, plane.ca, NAMESPACE);
     const labeller = await startChartPod(image, spec, spec.containers[0]!, {
       hostPath: (path) => join(host, path), nodeName: node, podName, namespace: NAMESPACE, serviceAccountDir: sa,
-      apiServer: { host: api.hostname, port: Number(api.port) }, arch: native, emulated: false,
+      apiServer: { host: api.hostname, port: Number(api.port) }, platformFlags: ['--arch', native], emulated: false,
     }, port);
     // The image's node with the image's flags and nothing to do: what Node itself costs in this image.
     const bare = `dtnl-bench-bare-${process.pid}`;

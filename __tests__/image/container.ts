@@ -59,11 +59,11 @@ export interface Kubelet {
   readonly serviceAccountDir: string;
   readonly apiServer: { readonly host: string; readonly port: number };
   /**
-   * The image's architecture. Under qemu-user-static the emulator's translated code counts against the
+   * podman's --arch/--variant for the image. Under qemu-user-static the emulator's translated code counts against the
    * container's memory: `run` is killed (137) under the chart's 128 MiB there, so the limit is applied
    * only where the image runs natively.
    */
-  readonly arch: string;
+  readonly platformFlags: readonly string[];
   readonly emulated: boolean;
 }
 
@@ -71,7 +71,7 @@ const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** `podman run` flags (before the image) for `container` of `pod`; the container's args go after the image. */
 export function runFlags(pod: IPodSpec, container: IContainer, kubelet: Kubelet): string[] {
-  const flags = [...RUN_FLAGS, '--arch', kubelet.arch];
+  const flags = [...RUN_FLAGS, ...kubelet.platformFlags];
   const security = { ...pod.securityContext, ...container.securityContext };
   assert.notEqual(container.securityContext?.privileged, true, 'a privileged container is not what the chart runs');
   if (security.runAsUser !== undefined) flags.push('--user', `${security.runAsUser}:${security.runAsGroup ?? security.runAsUser}`);

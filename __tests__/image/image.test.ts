@@ -8,8 +8,9 @@
 // podman flags the way the kubelet applies them (container.ts), with a ServiceAccount token bound to a Pod
 // made from the chart's own template, against a real API server with the chart's RBAC and admission policy.
 //
-// DT_IMAGE=REF tests an image built elsewhere (REF-amd64, REF-arm64 as build.sh names them) instead of
-// building one; IMAGE_REQUIRED=1 (set by .ci/run) turns every skip into a failure.
+// DT_IMAGE=REF tests an image built elsewhere by build.sh instead of building one: every platform of its
+// manifest list (REF-amd64, REF-arm64, REF-arm-v7 as build.sh names them). IMAGE_REQUIRED=1 (set by .ci/run
+// and the release workflow) turns every skip into a failure.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,18 +49,47 @@ function imageSkip(): string | false {
   return `the image tests: ${reason}`;
 }
 
-/** The architectures tested, and why one cannot run here (no binfmt_misc entry for its qemu), or false. */
-const ARCHES = { amd64: 'x64', arm64: 'arm64' } as const;
-function archSkip(arch: keyof typeof ARCHES): string | false {
-  if (process.arch === ARCHES[arch]) return false;
-  const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch === 'arm64' ? 'aarch64' : arch}`;
+/** One platform of the image: its OCI architecture and variant, Node's name for it, and its qemu. */
+interface Platform {
+  readonly name: string; // linux/arm/v7
+  readonly arch: string; // arm
+  readonly variant: string | undefined; // v7
+  readonly suffix: string; // arm-v7: build.sh tags each platform's image <tag>-<suffix>
+  readonly emulated: boolean;
+  readonly qemu: string; // binfmt_misc entry that runs it when emulated
+}
+
+const NODE_ARCH: Record<string, string> = { amd64: 'x64', arm64: 'arm64', arm: 'arm' };
+const QEMU: Record<string, string> = { amd64: 'qemu-x86_64', arm64: 'qemu-aarch64', arm: 'qemu-arm' };
+function platform(name: string): Platform {
+  const [, arch = '', variant] = name.split('/');
+  return { name, arch, variant, suffix: [arch, variant].filter(Boolean).join('-'), emulated: NODE_ARCH[arch] !== process.arch, qemu: QEMU[arch] ?? `qemu-${arch}` };
+}
+
+/**
+ * The platforms under test: the two build.sh makes here, or every one in DT_IMAGE's manifest list (the
+ * release adds linux/arm/v7, whose Node.js 22 base has no stand-in here).
+ */
+function platforms(skipped: string | false): Platform[] {
+  if (process.env.DT_IMAGE === undefined || skipped !== false) return ['linux/amd64', 'linux/arm64'].map(platform);
+  const list = spawnSync('buildah', ['manifest', 'inspect', process.env.DT_IMAGE], { encoding: 'utf8' });
+  assert.equal(list.status, 0, `DT_IMAGE=${process.env.DT_IMAGE} is not a manifest list here: ${list.stderr}`);
+  const manifests = (JSON.parse(list.stdout) as { manifests: { platform: { os: string; architecture: string; variant?: string } }[] }).manifests;
+  return manifests.map(({ platform: p }) => platform([p.os, p.architecture, p.variant].filter(Boolean).join('/')));
+}
+
+/** Why a platform cannot run here (no enabled binfmt_misc entry for its qemu), or false. */
+function platformSkip(p: Platform): string | false {
+  if (!p.emulated) return false;
+  const entry = `/proc/sys/fs/binfmt_misc/${p.qemu}`;
   if (existsSync(entry) && readFileSync(entry, 'utf8').startsWith('enabled')) return false;
-  const reason = `no enabled ${entry}: mount binfmt_misc and enable qemu-user-static's entry (update-binfmts --enable)`;
+  const reason = `no enabled ${entry}: mount binfmt_misc and enable qemu-user-static's entry (update-binfmts --enable ${p.qemu})`;
   if (process.env.IMAGE_REQUIRED === '1') throw new Error(`${reason}; IMAGE_REQUIRED=1 forbids skipping`);
   return reason;
 }
 
 const skip = imageSkip() || envtestSkip();
+const PLATFORMS = platforms(skip);
 
 describe('the image, built from the Dockerfile and run as the chart runs it', { skip }, () => {
   let plane: ControlPlane;
@@ -103,17 +133,20 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
   });
 
   /** `podman run --rm` of the image's command, with the host's /sys/firmware and release file under /host. */
-  const dryRun = (image: string, arch: string, args: readonly string[]) =>
+  const dryRun = (image: string, platformFlags: readonly string[], args: readonly string[]) =>
     podman([
-      'run', '--rm', ...RUN_FLAGS, '--arch', arch, '--network', 'none', '--read-only', '--cap-drop=all',
+      'run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', '--read-only', '--cap-drop=all',
       '--volume', `${join(hostRoot, 'sys/firmware')}:/host/sys/firmware:ro`,
       '--volume', `${join(hostRoot, 'etc/nv_tegra_release')}:/host/etc/nv_tegra_release:ro`,
       image, ...args,
     ]);
 
-  for (const arch of Object.keys(ARCHES) as (keyof typeof ARCHES)[]) {
-    const image = `${IMAGE}-${arch}`;
-    describe(`linux/${arch}${process.arch === ARCHES[arch] ? '' : ' (under qemu-user-static)'}`, { skip: archSkip(arch) }, () => {
+  for (const p of PLATFORMS) {
+    const { arch } = p;
+    const image = `${IMAGE}-${p.suffix}`;
+    /** podman's platform flags for this image: it runs exactly that instance, without a lookup warning. */
+    const platformFlags = ['--arch', arch, ...(p.variant === undefined ? [] : ['--variant', p.variant])];
+    describe(`${p.name}${p.emulated ? ' (under qemu-user-static)' : ''}`, { skip: platformSkip(p) }, () => {
       afterEach(async () => {
         for (const pod of pods.splice(0)) await pod.remove();
         await plane.deleteAllNodes();
@@ -154,21 +187,21 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
       });
 
       test('`labels` and `dump` as the dry run on a board without Node: /sys/firmware and /etc/nv_tegra_release under /host', async () => {
-        const version = await dryRun(image, arch, ['--version']);
+        const version = await dryRun(image, platformFlags, ['--version']);
         assert.equal(version.code, 0, version.stderr);
         assert.equal(version.stdout.trim(), pkg.version);
-        const labels = await dryRun(image, arch, ['labels', '--host-root', '/host', '-o', 'json']);
+        const labels = await dryRun(image, platformFlags, ['labels', '--host-root', '/host', '-o', 'json']);
         assert.equal(labels.code, 0, labels.stderr);
         assert.deepEqual(JSON.parse(labels.stdout), { ...JETSON_NANO_LABELS, ...RELEASE_FACTS });
         // dump's source, compiled by dtc, is the blob's tree again (dtc decompiles both the same way).
-        const dump = await dryRun(image, arch, ['dump', '--host-root', '/host']);
+        const dump = await dryRun(image, platformFlags, ['dump', '--host-root', '/host']);
         assert.equal(dump.code, 0, dump.stderr);
         const dtc = (input: string | Buffer, from: string) => spawnSync('dtc', ['-q', '-I', from, '-O', 'dts', '-'], { input, encoding: 'utf8' });
         const fromDump = spawnSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-'], { input: dump.stdout });
         assert.equal(fromDump.status, 0, String(fromDump.stderr));
         assert.equal(dtc(fromDump.stdout, 'dtb').stdout, dtc(readFileSync(NANO_DTB), 'dtb').stdout);
         // A host root with no devicetree is a clear line and exit 1, not a stack trace.
-        const empty = await podman(['run', '--rm', ...RUN_FLAGS, '--arch', arch, '--network', 'none', image, 'labels', '--host-root', '/host']);
+        const empty = await podman(['run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', image, 'labels', '--host-root', '/host']);
         assert.notEqual(empty.code, 0);
         assert.equal(empty.stderr.trim().split('\n').length, 1, empty.stderr);
       });
@@ -185,7 +218,7 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
           const spec = template.spec!;
           const container = spec.containers[0]!;
           await plane.createNode(NODE, { labels: { 'kubernetes.io/hostname': NODE, 'kubernetes.io/arch': arch } });
-          const podName = `labeller-${arch}-${slug}`;
+          const podName = `labeller-${p.suffix}-${slug}`;
           const pod = await plane.ok('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName, labels: template.metadata?.labels }, spec: { ...spec, nodeName: NODE } });
           const token = await plane.token(NAMESPACE, spec.serviceAccountName!, { name: podName, uid: pod.metadata.uid! });
           const api = new URL(plane.url);
@@ -196,14 +229,14 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
             namespace: NAMESPACE,
             serviceAccountDir: writeServiceAccount(join(scratch(), 'serviceaccount'), token, plane.ca, NAMESPACE),
             apiServer: { host: api.hostname, port: Number(api.port) },
-            arch,
-            emulated: process.arch !== ARCHES[arch],
+            platformFlags,
+            emulated: p.emulated,
           }, port);
           pods.push(running);
           /** A failed wait, with what the container logged. */
           const waitFor = async (check: () => Promise<boolean>, what: string) => {
             try {
-              await eventually(check, what, process.arch === ARCHES[arch] ? 15_000 : 90_000, 100);
+              await eventually(check, what, p.emulated ? 90_000 : 15_000, 100);
             } catch (error) {
               const { stdout, stderr } = await running.logs();
               throw new Error(`${(error as Error).message}\n${stdout}${stderr}`);
