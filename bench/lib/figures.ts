@@ -87,7 +87,7 @@ export function renderFigures(r: Results): string {
   if (r.tests !== undefined) {
     const tier = (t: TierTime) => `${t.seconds} s, ${count(t.tests)} tests${t.skipped > 0 ? ` (${t.skipped} skipped)` : ', none skipped'}`;
     rows.push(['fast tier, `npm test`', tier(r.tests.fast), '`bench:test-tiers`, build and type check included']);
-    rows.push(['full gate, `npm run test:full`', tier(r.tests.full), '`bench:test-tiers`, corpora and real API server, fresh helm answers']);
+    rows.push(['full gate, `npm run test:full`', tier(r.tests.full), '`bench:test-tiers`, corpora, real API server and the image, fresh helm answers']);
   }
   if (r.image !== undefined) {
     const { images, idle } = r.image;
