@@ -96,6 +96,9 @@ const BOARDS: Record<string, Board> = {
       [`${B}arm-armv8`]: '8',
       [`${B}nvidia-gv11b`]: '1',
       ...gpuFacts('gv11b', 'volta', 7, 2),
+      // /host1x/nvdla0, /host1x/nvdla1, /host1x/pva0 and /host1x/pva1, no status (enabled)
+      [`${T}dla.count`]: '2',
+      [`${T}pva.count`]: '2',
       [`${T}soc`]: 'tegra194',
       // no module: the blob serves two SKUs (p3668-0000, p3668-0001); the bootloader's board ids decide
       [`${T}l4t.devicetree`]: 'true',
@@ -113,6 +116,10 @@ const BOARDS: Record<string, Board> = {
       [`${B}arm-armv8`]: '12', // the kernel blob lists 12 cores; UEFI marks absent ones "fail" on the board
       [`${B}nvidia-ga10b`]: '1',
       ...gpuFacts('ga10b', 'ampere', 8, 7),
+      // nvdla0, nvdla1 and pva0 under host1x, "okay" in the kernel blob: an Orin Nano has no DLA, and UEFI
+      // disables both on the board (the floorsweeping test below)
+      [`${T}dla.count`]: '2',
+      [`${T}pva.count`]: '1',
       [`${T}soc`]: 'tegra234',
       [`${T}l4t.devicetree`]: 'true',
     },
@@ -127,6 +134,8 @@ const BOARDS: Record<string, Board> = {
       [`${B}arm-armv8`]: '12',
       [`${B}nvidia-ga10b`]: '1',
       ...gpuFacts('ga10b', 'ampere', 8, 7),
+      [`${T}dla.count`]: '2', // nvdla0, nvdla1 under host1x, "okay"
+      [`${T}pva.count`]: '1', // pva0
       [`${T}soc`]: 'tegra234',
       [`${T}module`]: 'p3701-0000',
       [`${T}l4t.devicetree`]: 'true',
@@ -192,6 +201,16 @@ describe('what the bootloader and the root filesystem add on a running board', {
   test('Orin floorsweeping: cores UEFI marks status "fail" are not counted (an Orin Nano has 6 of the 12)', () => {
     const swept = edited(ORIN_NANO, 'orin-swept.dtb', ...[6, 7, 8, 9, 10, 11].map((n) => ['-t', 's', `/cpus/cpu@${n}`, 'status', 'fail']));
     assert.equal(labels(['--dtb', swept])[`${B}arm-armv8`], '6');
+  });
+
+  test('Orin Nano: the DLA cores UEFI disables are not counted (dla.count=0, -o wide says which), its PVA still is', () => {
+    const swept = edited(ORIN_NANO, 'orin-nano-dla.dtb', ['-t', 's', '/host1x@13e00000/nvdla0@15880000', 'status', 'disabled'], ['-t', 's', '/host1x@13e00000/nvdla1@158c0000', 'status', 'disabled']);
+    const facts = labels(['--dtb', swept]);
+    assert.equal(facts[`${T}dla.count`], '0');
+    assert.equal(facts[`${T}pva.count`], '1');
+    const wide = runCli(['labels', '-o', 'wide', '--dtb', swept]);
+    assert.match(wide.stdout, /^ {2}dla\.count: \/host1x@13e00000\/nvdla0@15880000 not counted \(status "disabled"\)$/m);
+    assert.match(wide.stdout, /^ {2}dla\.count: \/host1x@13e00000\/nvdla1@158c0000 not counted \(status "disabled"\)$/m);
   });
 
   test('R35+ board ids in /chosen/ids pick the module among the SKUs a shared kernel blob names', () => {

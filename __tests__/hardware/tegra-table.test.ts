@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import table from '../../src/hardware/tegra.json' with { type: 'json' };
-import { jetpackMajor, TEGRA_GPU_COMPATIBLES, tegraGpu, tegraSoc } from '../../src/hardware/tegra.ts';
+import { jetpackMajor, TEGRA_GPU_COMPATIBLES, tegraEngine, tegraGpu, tegraSoc } from '../../src/hardware/tegra.ts';
 
 test('every GPU row is well formed', () => {
   for (const [compatible, gpu] of Object.entries(table.gpus)) {
@@ -14,6 +14,22 @@ test('every GPU row is well formed', () => {
   }
   for (const [compatible, soc] of Object.entries(table.socs)) assert.equal(compatible, `nvidia,${soc}`);
   for (const [l4t, jetpack] of Object.entries(table.jetpackByL4tMajor)) assert.ok(/^\d+$/.test(l4t) && Number.isInteger(jetpack));
+  for (const [engine, compatibles] of Object.entries(table.engines)) {
+    assert.match(engine, /^[a-z]+$/, 'the engine name is the fact\'s first word: <engine>.count');
+    for (const compatible of compatibles) {
+      assert.match(compatible, /^nvidia,tegra\d{3}-[a-z]+$/);
+      assert.equal(tegraGpu([compatible]), undefined, `${compatible} is an engine, not a GPU`);
+    }
+  }
+});
+
+test('accelerator engines, as NVIDIA\'s L4T trees name their nodes (Xavier: nvdla0/1, pva0/1; Orin: nvdla0/1, pva0)', () => {
+  assert.equal(tegraEngine(['nvidia,tegra194-nvdla']), 'dla');
+  assert.equal(tegraEngine(['nvidia,tegra234-nvdla']), 'dla');
+  assert.equal(tegraEngine(['nvidia,tegra194-pva']), 'pva');
+  assert.equal(tegraEngine(['nvidia,tegra234-pva', 'simple-bus']), 'pva'); // Orin's pva0 is also a bus
+  // Video engines and the GPU are not counted as accelerators.
+  for (const other of ['nvidia,tegra234-nvenc', 'nvidia,tegra234-vic', 'nvidia,ga10b', 'simple-bus']) assert.equal(tegraEngine([other]), undefined);
 });
 
 test('NVIDIA CUDA GPUs list, Jetson rows: compute capability and architecture of each Tegra GPU', () => {

@@ -3,7 +3,7 @@
 // src/hardware/tegra.json, and from the host's L4T release file. Keys live under their own prefix
 // (tegra.beta.devicetree.org by default), apart from the compatible-derived <vendor>-<model> keys.
 import type { DtNode } from '../devicetree/tree.ts';
-import { jetpackMajor, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
+import { jetpackMajor, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
 import type { Selection } from '../selection/select-nodes.ts';
 import type { L4tReleaseReading } from './l4t-release.ts';
 
@@ -58,6 +58,22 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
     fact('gpu.compute.major', gpu.compute.major, source);
     fact('gpu.compute.minor', gpu.compute.minor, source);
     break; // a Tegra SoC has one GPU; a second match would be a malformed tree
+  }
+
+  // Accelerators TensorRT and VPI place work on: the enabled engines, as the tree says. On a running board
+  // the bootloader disables the ones a SKU lacks (an Orin Nano has no DLA); a kernel blob lists them all.
+  const engines = new Map<string, { enabled: DtNode[]; disabled: DtNode[] }>();
+  for (const node of root.walk()) {
+    const engine = tegraEngine(node.compatibles);
+    if (engine === undefined) continue;
+    const found = engines.get(engine) ?? { enabled: [], disabled: [] };
+    (node.enabled ? found.enabled : found.disabled).push(node);
+    engines.set(engine, found);
+  }
+  for (const [engine, { enabled, disabled }] of [...engines].sort(([a], [b]) => a.localeCompare(b))) {
+    const compatible = tegraEngineCompatible(enabled[0] ?? disabled[0]!);
+    fact(`${engine}.count`, enabled.length, `${enabled.length} enabled node${enabled.length === 1 ? '' : 's'} with compatible "${compatible}"${enabled.length > 0 ? `: ${enabled.map((n) => n.path).join(', ')}` : ''}`);
+    for (const node of disabled) notes.push(`${engine}.count: ${node.path} not counted (status "${node.status ?? ''}")`);
   }
 
   if (root.property('nvidia,dtsfilename') !== undefined) fact('l4t.devicetree', 'true', '/ nvidia,dtsfilename (set by NVIDIA\'s L4T kernel build)');
@@ -132,4 +148,9 @@ function boardIds(root: DtNode): Array<{ id: string; source: string }> {
   for (const id of chosen?.property('ids')?.asString()?.split(/\s+/) ?? []) if (id !== '') ids.push({ id, source: '/chosen/ids' });
   for (const property of chosen?.child('plugin-manager')?.child('ids')?.properties ?? []) ids.push({ id: property.name, source: '/chosen/plugin-manager/ids' });
   return ids;
+}
+
+/** The compatible by which a node was taken for an engine (for the fact's source line). */
+function tegraEngineCompatible(node: DtNode): string {
+  return node.compatibles.find((c) => tegraEngine([c]) !== undefined) ?? '';
 }

@@ -15,6 +15,8 @@ const GPUS: ReadonlyMap<string, TegraGpu> = new Map(Object.entries(table.gpus));
 const SOCS: ReadonlyMap<string, string> = new Map(Object.entries(table.socs));
 const JETPACK: ReadonlyMap<number, number> = new Map(Object.entries(table.jetpackByL4tMajor).map(([l4t, jetpack]) => [Number(l4t), jetpack]));
 
+const ENGINES: ReadonlyMap<string, string> = new Map(Object.entries(table.engines).flatMap(([engine, compatibles]) => compatibles.map((c) => [c, engine] as const)));
+
 /** The compatibles that identify a Tegra GPU node, wherever it sits and whatever it is named. */
 export const TEGRA_GPU_COMPATIBLES: ReadonlySet<string> = new Set(GPUS.keys());
 
@@ -39,4 +41,13 @@ export function tegraSoc(rootCompatibles: readonly string[]): string | undefined
 /** The JetPack major release an L4T major release ships in, or undefined for releases not in the table. */
 export function jetpackMajor(l4tMajor: number): number | undefined {
   return JETPACK.get(l4tMajor);
+}
+
+/** The accelerator engine (dla, pva) a node's compatible list names, or undefined. */
+export function tegraEngine(compatibles: readonly string[]): string | undefined {
+  for (const compatible of compatibles) {
+    const engine = ENGINES.get(compatible);
+    if (engine !== undefined) return engine;
+  }
+  return undefined;
 }
