@@ -48,6 +48,7 @@ const BOARDS: Record<string, Board> = {
       ...gpuFacts('gm20b', 'maxwell', 5, 3),
       [`${T}soc`]: 'tegra210',
       [`${T}module`]: 'p3448-0000',
+      [`${T}product`]: 'jetson-nano-4gb',
       [`${T}l4t.devicetree`]: 'true',
     },
   },
@@ -64,6 +65,7 @@ const BOARDS: Record<string, Board> = {
       ...gpuFacts('gp10b', 'pascal', 6, 2),
       [`${T}soc`]: 'tegra186',
       [`${T}module`]: 'p3636-0001',
+      [`${T}product`]: 'jetson-tx2-nx',
       [`${T}l4t.devicetree`]: 'true',
     },
   },
@@ -81,6 +83,7 @@ const BOARDS: Record<string, Board> = {
       ...gpuFacts('gp10b', 'pascal', 6, 2),
       [`${T}soc`]: 'tegra186',
       [`${T}module`]: 'p3310-1000',
+      [`${T}product`]: 'jetson-tx2',
       [`${T}l4t.devicetree`]: 'true',
     },
   },
@@ -138,6 +141,7 @@ const BOARDS: Record<string, Board> = {
       [`${T}pva.count`]: '1', // pva0
       [`${T}soc`]: 'tegra234',
       [`${T}module`]: 'p3701-0000',
+      [`${T}product`]: 'jetson-agx-orin-devkit',
       [`${T}l4t.devicetree`]: 'true',
     },
   },
@@ -216,6 +220,23 @@ describe('what the bootloader and the root filesystem add on a running board', {
   test('R35+ board ids in /chosen/ids pick the module among the SKUs a shared kernel blob names', () => {
     const withIds = edited(ORIN_NANO, 'orin-ids.dtb', ['-t', 's', '/chosen', 'ids', '3767-0005-300 3768-0000-300']);
     assert.equal(labels(['--dtb', withIds])[`${T}module`], 'p3767-0005');
+    // SKU 0005 is the Orin Nano 8GB developer kit's (SD-card) module.
+    assert.equal(labels(['--dtb', withIds])[`${T}product`], 'jetson-orin-nano-8gb');
+  });
+
+  test('no board id on a blob shared by several SKUs: neither module nor product, and -o wide says why', () => {
+    const wide = runCli(['labels', '-o', 'wide', '--dtb', blob(ORIN_NANO)]);
+    assert.match(wide.stdout, /^ {2}module: the tree names several modules \(p3767-0003, p3767-0005\)/m);
+    assert.match(wide.stdout, /^ {2}product: needs the module$/m);
+  });
+
+  test('JetPack 6.2\'s super devicetree (board compatible "...+p3767-0005-super") gives the -super product', () => {
+    // The root compatibles of NVIDIA's tegra234-p3768-0000+p3767-0005-nv-super.dtb: the board's gains "-super",
+    // the module's and the SoC's stay as they are.
+    const superTree = edited(ORIN_NANO, 'orin-super.dtb', ['-t', 's', '/', 'compatible', 'nvidia,p3768-0000+p3767-0005-super', 'nvidia,p3767-0005', 'nvidia,tegra234']);
+    const got = labels(['--dtb', superTree]);
+    assert.equal(got[`${T}module`], 'p3767-0005');
+    assert.equal(got[`${T}product`], 'jetson-orin-nano-8gb-super');
   });
 
   test('R32 board ids (property names under /chosen/plugin-manager/ids) do the same', () => {
@@ -227,6 +248,7 @@ describe('what the bootloader and the root filesystem add on a running board', {
       '',
     ]);
     assert.equal(labels(['--dtb', withIds])[`${T}module`], 'p3668-0001');
+    assert.equal(labels(['--dtb', withIds])[`${T}product`], 'jetson-xavier-nx-8gb'); // the production module
   });
 
   test('a host root with /etc/nv_tegra_release adds the L4T release, its major and the JetPack major it implies', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import table from '../../src/hardware/tegra.json' with { type: 'json' };
-import { jetpackMajor, TEGRA_GPU_COMPATIBLES, tegraEngine, tegraGpu, tegraSoc } from '../../src/hardware/tegra.ts';
+import { jetpackMajor, jetsonProduct, TEGRA_GPU_COMPATIBLES, tegraEngine, tegraGpu, tegraSoc } from '../../src/hardware/tegra.ts';
 
 test('every GPU row is well formed', () => {
   for (const [compatible, gpu] of Object.entries(table.gpus)) {
@@ -50,7 +50,42 @@ test('NVIDIA CUDA GPUs list, Jetson rows: compute capability and architecture of
 });
 
 test('L4T major → JetPack major, as NVIDIA ships them', () => {
-  assert.deepEqual([32, 34, 35, 36, 38].map(jetpackMajor), [4, 5, 5, 6, 7]);
+  // JetPack 7.0/7.1 are R38 (Thor only), 7.2 is R39 (Thor and Orin): NVIDIA's JetPack archive.
+  assert.deepEqual([32, 34, 35, 36, 38, 39].map(jetpackMajor), [4, 5, 5, 6, 7, 7]);
   assert.equal(jetpackMajor(33), undefined);
   assert.equal(tegraSoc(['nvidia,p3768-0000+p3767-0005', 'nvidia,tegra234', 'nvidia,tegra23x']), 'tegra234');
+});
+
+test('module table: part numbers with their SKU, products valid as label values', () => {
+  for (const [part, product] of Object.entries(table.modules)) {
+    assert.match(part, /^p\d{4}-\d{4}$/);
+    assert.match(product, /^jetson-[a-z0-9]+(-[a-z0-9]+)*$/);
+    assert.ok(`${product}-super`.length <= 63, `${product}-super fits a label value`);
+  }
+});
+
+test('module table against NVIDIA\'s "Jetson Module EEPROM Layout" (L4T 32.7 guide) and its Orin successors', () => {
+  const expected: Record<string, string> = {
+    'p2180-1000': 'jetson-tx1',
+    'p3448-0000': 'jetson-nano-4gb', // developer kit module
+    'p3448-0002': 'jetson-nano-4gb', // production module
+    'p3448-0003': 'jetson-nano-2gb',
+    'p3310-1000': 'jetson-tx2',
+    'p3489-0000': 'jetson-tx2i',
+    'p3636-0001': 'jetson-tx2-nx',
+    'p2888-0001': 'jetson-agx-xavier-16gb',
+    'p2888-0004': 'jetson-agx-xavier-32gb',
+    'p2888-0005': 'jetson-agx-xavier-64gb',
+    'p2888-0008': 'jetson-agx-xavier-industrial',
+    'p3668-0001': 'jetson-xavier-nx-8gb', // the original (production) Xavier NX
+    'p3668-0003': 'jetson-xavier-nx-16gb',
+    'p3767-0000': 'jetson-orin-nx-16gb',
+    'p3767-0001': 'jetson-orin-nx-8gb',
+    'p3767-0003': 'jetson-orin-nano-8gb',
+    'p3767-0004': 'jetson-orin-nano-4gb',
+    'p3701-0004': 'jetson-agx-orin-32gb',
+    'p3701-0005': 'jetson-agx-orin-64gb',
+  };
+  for (const [part, product] of Object.entries(expected)) assert.equal(jetsonProduct(part), product, part);
+  assert.equal(jetsonProduct('p3767-9999'), undefined);
 });

@@ -19,6 +19,9 @@ export const JETSON_NANO_FACTS: Readonly<Record<string, string>> = {
   'tegra.beta.devicetree.org/gpu.family': 'maxwell',
   'tegra.beta.devicetree.org/l4t.devicetree': 'true',
   'tegra.beta.devicetree.org/module': 'p3448-0000',
+  // SKU 0000 of board 3448 is the Jetson Nano (4 GB) developer kit module: NVIDIA's L4T developer guide,
+  // "Jetson Module EEPROM Layout".
+  'tegra.beta.devicetree.org/product': 'jetson-nano-4gb',
   'tegra.beta.devicetree.org/soc': 'tegra210',
 };
 

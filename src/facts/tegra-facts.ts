@@ -3,7 +3,7 @@
 // src/hardware/tegra.json, and from the host's L4T release file. Keys live under their own prefix
 // (tegra.beta.devicetree.org by default), apart from the compatible-derived <vendor>-<model> keys.
 import type { DtNode } from '../devicetree/tree.ts';
-import { jetpackMajor, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
+import { jetpackMajor, jetsonProduct, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
 import type { Selection } from '../selection/select-nodes.ts';
 import type { L4tReleaseReading } from './l4t-release.ts';
 
@@ -46,8 +46,18 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
   if (soc !== undefined) fact('soc', soc, `/ compatible "nvidia,${soc}"`);
 
   const module = modulePartNumber(root, rootCompatibles);
-  if ('value' in module) fact('module', module.value, module.source);
-  else if (module.note !== undefined) notes.push(`module: ${module.note}`);
+  if ('value' in module) {
+    fact('module', module.value, module.source);
+    const product = jetsonProduct(module.value);
+    // NVIDIA's "super" devicetrees (JetPack 6.2's higher power modes) name the board "<carrier>+<module>-super".
+    const superTree = rootCompatibles.find((c) => c.startsWith('nvidia,') && c.endsWith(`+${module.value}-super`));
+    if (product === undefined) notes.push(`product: module ${module.value} is not in the module table (src/hardware/tegra.json)`);
+    else if (superTree !== undefined) fact('product', `${product}-super`, `derived: module ${module.value} is a ${product} (src/hardware/tegra.json); / compatible "${superTree}" is NVIDIA's super devicetree`);
+    else fact('product', product, `derived: module ${module.value} is a ${product} (src/hardware/tegra.json)`);
+  } else if (module.note !== undefined) {
+    notes.push(`module: ${module.note}`);
+    notes.push('product: needs the module');
+  }
 
   for (const node of selection.selected) {
     const gpu = tegraGpu(node.compatibles);

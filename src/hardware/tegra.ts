@@ -15,6 +15,7 @@ const GPUS: ReadonlyMap<string, TegraGpu> = new Map(Object.entries(table.gpus));
 const SOCS: ReadonlyMap<string, string> = new Map(Object.entries(table.socs));
 const JETPACK: ReadonlyMap<number, number> = new Map(Object.entries(table.jetpackByL4tMajor).map(([l4t, jetpack]) => [Number(l4t), jetpack]));
 
+const MODULES: ReadonlyMap<string, string> = new Map(Object.entries(table.modules));
 const ENGINES: ReadonlyMap<string, string> = new Map(Object.entries(table.engines).flatMap(([engine, compatibles]) => compatibles.map((c) => [c, engine] as const)));
 
 /** The compatibles that identify a Tegra GPU node, wherever it sits and whatever it is named. */
@@ -50,4 +51,9 @@ export function tegraEngine(compatibles: readonly string[]): string | undefined 
     if (engine !== undefined) return engine;
   }
   return undefined;
+}
+
+/** The product (jetson-orin-nano-8gb, ...) of a module part number with its SKU (p3767-0005), or undefined. */
+export function jetsonProduct(module: string): string | undefined {
+  return MODULES.get(module);
 }
