@@ -83,7 +83,7 @@ export function renderCatalog(corpus: string, l4t: string): string {
     '',
     `What each of ${total} real devicetrees yields with default settings (no flags): the compatible-derived`,
     '`beta.devicetree.org/` keys, the Jetson facts under `tegra.beta.devicetree.org/`, values as the labeller',
-    'sets them. Search this page for your board\'s `model` (`cat /proc/device-tree/model`) or its `.dtb` name.',
+    'sets them. Search this page for your board\'s `model` (`cat /proc/device-tree/model`), its `.dtb` name or, for a Jetson, its product (`jetson-tx2`).',
     'For a board that is not here, run the dry run on its tree: `npx dt-node-labeller labels -o wide`.',
     '',
     sections.map(([title, anchor, , boards]) => `[${title}](#${anchor}) (${boards.length})`).join(' · '),
@@ -91,7 +91,10 @@ export function renderCatalog(corpus: string, l4t: string): string {
   for (const [title, , intro, boards] of sections) {
     lines.push('', `## ${title}`, '', intro);
     for (const { file, model, labels } of boards) {
-      lines.push('', `### ${markdownText(model)}`, '', `\`${file}\``, '', '```', ...Object.entries(labels).map(([key, value]) => `${key}=${value}`), '```');
+      // A Jetson's model string can be a codename ("quill", "lanai-3636"): its product, where known, heads it too.
+      const product = Object.entries(labels).find(([key]) => key.endsWith('/product'))?.[1];
+      const heading = product === undefined ? markdownText(model) : `${markdownText(model)} (${product})`;
+      lines.push('', `### ${heading}`, '', `\`${file}\``, '', '```', ...Object.entries(labels).map(([key, value]) => `${key}=${value}`), '```');
     }
   }
   return `${lines.join('\n')}\n`;
