@@ -82,8 +82,9 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
   }
   for (const [engine, { enabled, disabled }] of [...engines].sort(([a], [b]) => a.localeCompare(b))) {
     const compatible = tegraEngineCompatible(enabled[0] ?? disabled[0]!);
-    fact(`${engine}.count`, enabled.length, `${enabled.length} enabled node${enabled.length === 1 ? '' : 's'} with compatible "${compatible}"${enabled.length > 0 ? `: ${enabled.map((n) => n.path).join(', ')}` : ''}`);
-    for (const node of disabled) notes.push(`${engine}.count: ${node.path} not counted (status "${node.status ?? ''}")`);
+    const counted = `${enabled.length} enabled node${enabled.length === 1 ? '' : 's'} with compatible "${compatible}"${enabled.length > 0 ? `: ${enabled.map((n) => n.path).join(', ')}` : ''}`;
+    const left = disabled.map((n) => `${n.path} (status "${n.status ?? ''}")`).join(', ');
+    fact(`${engine}.count`, enabled.length, disabled.length === 0 ? counted : `${counted}; not counted: ${left}`);
   }
 
   if (root.property('nvidia,dtsfilename') !== undefined) fact('l4t.devicetree', 'true', '/ nvidia,dtsfilename (set by NVIDIA\'s L4T kernel build)');
