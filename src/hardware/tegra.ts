@@ -23,20 +23,12 @@ export const TEGRA_GPU_COMPATIBLES: ReadonlySet<string> = new Set(GPUS.keys());
 
 /** The GPU a node's compatible list names, or undefined. */
 export function tegraGpu(compatibles: readonly string[]): TegraGpu | undefined {
-  for (const compatible of compatibles) {
-    const gpu = GPUS.get(compatible);
-    if (gpu !== undefined) return gpu;
-  }
-  return undefined;
+  return firstKnown(GPUS, compatibles);
 }
 
 /** The SoC a root compatible list names (tegra210, ...), or undefined. */
 export function tegraSoc(rootCompatibles: readonly string[]): string | undefined {
-  for (const compatible of rootCompatibles) {
-    const soc = SOCS.get(compatible);
-    if (soc !== undefined) return soc;
-  }
-  return undefined;
+  return firstKnown(SOCS, rootCompatibles);
 }
 
 /** The JetPack major release an L4T major release ships in, or undefined for releases not in the table. */
@@ -46,9 +38,14 @@ export function jetpackMajor(l4tMajor: number): number | undefined {
 
 /** The accelerator engine (dla, pva) a node's compatible list names, or undefined. */
 export function tegraEngine(compatibles: readonly string[]): string | undefined {
+  return firstKnown(ENGINES, compatibles);
+}
+
+/** The table's entry for the first compatible it knows (a compatible list goes from most to least specific). */
+function firstKnown<T>(known: ReadonlyMap<string, T>, compatibles: readonly string[]): T | undefined {
   for (const compatible of compatibles) {
-    const engine = ENGINES.get(compatible);
-    if (engine !== undefined) return engine;
+    const entry = known.get(compatible);
+    if (entry !== undefined) return entry;
   }
   return undefined;
 }
