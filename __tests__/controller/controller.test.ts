@@ -74,7 +74,7 @@ function start(options: StartOptions = {}): Harness {
     return discover({ location: { dtb: fixture(h.source.dtb) }, ...(options.rules ?? RULES) });
   };
   h.controller = new Controller({
-    target: new NodeLabelsTarget({ nodeName: 'nano', client: cluster, ownership: options.owner ?? OWNER, logger, metrics, sleep: clock.sleep, watchTimeoutSeconds: 60, events: true }),
+    target: new NodeLabelsTarget({ nodeName: 'nano', client: cluster, ownership: options.owner ?? OWNER, logger, metrics, sleep: clock.sleep, now: clock.now, watchTimeoutSeconds: 60, events: true }),
     desired: new DesiredLabels(read, logger, metrics),
     logger,
     metrics,
@@ -368,4 +368,52 @@ test('runOnce labels and reports success; fails on an unreadable devicetree; suc
   assert.equal(cluster.labels('nano')[`${P}/nvidia-gm20b`], '1');
   assert.equal(await make(new DevicetreeSourceError('/x: permission denied', 'DENIED')).runOnce(5), false);
   assert.equal(await make(new DevicetreeSourceError('no devicetree found', 'NONE')).runOnce(5), true);
+});
+
+test('another writer that changes an owned label back every 10 s: three repairs, then given up within ten minutes, with one Event and a metric', async () => {
+  const h = start();
+  await h.clock.advance(0);
+  assert.ok(hasNanoLabels(h));
+  const KEY = `${P}/nvidia-gm20b`;
+  const patchesBefore = count(h, 'patchNodeMetadata');
+  const patchTimes: number[] = [];
+  // The other controller: whenever the label is not its value, it sets it (as GPU Operator resets
+  // nvidia.com/gpu.present), checking every 10 s, for an hour.
+  for (let t = 0; t < 60 * 60_000; t += 10_000) {
+    if (h.cluster.labels('nano')[KEY] !== 'false') h.cluster.edit('nano', (n) => void (n.metadata!.labels![KEY] = 'false'));
+    const before = count(h, 'patchNodeMetadata');
+    await h.clock.advance(10_000);
+    if (count(h, 'patchNodeMetadata') > before) patchTimes.push(h.clock.now());
+  }
+  const minutes = patchTimes.map((at) => at / 60_000);
+  assert.equal(count(h, 'patchNodeMetadata') - patchesBefore, 4, `patches at minutes ${minutes.join(', ')}`);
+  assert.ok(minutes.at(-1)! < 11, `the last patch (giving the label up) ${minutes.at(-1)} minutes in`);
+  assert.equal(h.cluster.labels('nano')[KEY], 'false', 'the other writer\'s value stays');
+  assert.ok(!h.cluster.nodes.get('nano')!.metadata!.annotations![OWNED]!.split(',').includes(KEY), 'no longer owned: cleanup will not remove it');
+  const contested = h.cluster.events.filter((e) => e.reason === 'LabelsContested');
+  assert.equal(contested.length, 1);
+  assert.equal(contested[0]!.type, 'Warning');
+  assert.match(contested[0]!.message ?? '', new RegExp(`${KEY.replace('.', '\\.')}.*no longer owns or repairs it`));
+  assert.deepEqual(await metric(h, 'dt_node_labeller_contested_labels'), ['dt_node_labeller_contested_labels 1']);
+  // The other labels are still repaired as before.
+  h.cluster.edit('nano', (n) => void delete n.metadata!.labels![`${P}/arm-armv8`]);
+  await h.clock.advance(0);
+  assert.equal(h.cluster.labels('nano')[`${P}/arm-armv8`], '4');
+});
+
+test('a contested label given up stays the other writer\'s after a restart, until it is removed: then the labeller takes it back', async () => {
+  const clock = new VirtualClock();
+  const cluster = new MemoryCluster({ now: clock.now });
+  const KEY = `${P}/nvidia-gm20b`;
+  // The state a give-up leaves: the other writer's value, and our record without the key.
+  const owned = Object.keys(JETSON_NANO_LABELS).filter((key) => key !== KEY).sort();
+  cluster.addNode('nano', { ...JETSON_NANO_LABELS, [KEY]: 'false' }, { [OWNED]: owned.join(',') });
+  const h = start({ cluster, clock });
+  await h.clock.advance(0);
+  assert.equal(h.cluster.labels('nano')[KEY], 'false', 'a label someone else set is left alone');
+  assert.deepEqual(await metric(h, 'dt_node_labeller_label_conflicts'), ['dt_node_labeller_label_conflicts 1']);
+  h.cluster.edit('nano', (n) => void delete n.metadata!.labels![KEY]);
+  await h.clock.advance(0);
+  assert.equal(h.cluster.labels('nano')[KEY], '1');
+  assert.ok(h.cluster.nodes.get('nano')!.metadata!.annotations![OWNED]!.split(',').includes(KEY));
 });

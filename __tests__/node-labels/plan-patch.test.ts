@@ -97,3 +97,21 @@ test('adoptMatching takes over labels already set to the desired value (migratio
   const borrowed = planLabelPatch(node({ 'nvidia.com/gpu.present': 'true' }), { 'nvidia.com/gpu.present': 'true' }, { adoptMatching: true });
   assert.deepEqual(borrowed.conflicts, ['nvidia.com/gpu.present'], 'a key set by NVIDIA\'s tools or a person is never adopted');
 });
+
+test('a held key (fight back-off) stays owned and is not written, whatever its value', () => {
+  const plan = plan_(node({ [`${P}/a`]: 'theirs', [`${P}/b`]: 'other' }, [`${P}/a`, `${P}/b`]), { [`${P}/a`]: '1', [`${P}/b`]: '2' }, { ownership: OWNER, hold: new Set([`${P}/a`]) });
+  assert.deepEqual(plan.patch?.metadata.labels, { [`${P}/b`]: '2' }, 'only the other key is repaired');
+  assert.deepEqual(plan.patch?.metadata.annotations, {}, 'still owned: the record stays');
+  assert.deepEqual(plan.contested, [`${P}/a`]);
+});
+
+test('a released key is dropped from the record and left with the other writer\'s value, never removed', () => {
+  const owned = [`${P}/a`, `${P}/b`];
+  const plan = plan_(node({ [`${P}/a`]: 'theirs', [`${P}/b`]: '2' }, owned), { [`${P}/a`]: '1', [`${P}/b`]: '2' }, { ownership: OWNER, release: new Set([`${P}/a`]) });
+  assert.deepEqual(plan.patch?.metadata.labels, {}, 'no label written or removed');
+  assert.deepEqual(plan.patch?.metadata.annotations, { [OWNED_LABELS_ANNOTATION]: `${P}/b` });
+  assert.deepEqual([plan.conflicts, plan.contested], [[], [`${P}/a`]]);
+  // Cleanup (nothing desired) afterwards removes only what is still owned.
+  const cleanup = planLabelPatch(node({ [`${P}/a`]: 'theirs', [`${P}/b`]: '2' }, [`${P}/b`]), {});
+  assert.deepEqual(cleanup.patch?.metadata.labels, { [`${P}/b`]: null });
+});

@@ -41,6 +41,8 @@ export interface LabelPlan {
   readonly conflicts: string[];
   /** Owned keys outside the namespaces this instance writes now (an old --tegra-prefix): kept, never removed. */
   readonly outside: string[];
+  /** Desired keys held or released (options.hold, options.release) whose value on the node differs. */
+  readonly contested: string[];
 }
 
 export interface PlanOptions {
@@ -53,6 +55,10 @@ export interface PlanOptions {
    * (nvidia.com/gpu.present) are never adopted.
    */
   readonly adoptMatching?: boolean;
+  /** Owned keys another writer keeps changing, left as they are for now (still owned): see RepairGuard. */
+  readonly hold?: ReadonlySet<string>;
+  /** Keys given up to another writer: neither written nor owned any more, and never removed. */
+  readonly release?: ReadonlySet<string>;
 }
 
 /**
@@ -70,10 +76,16 @@ export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<stri
   const removed: string[] = [];
   const conflicts: string[] = [];
   const outside: string[] = [];
+  const contested: string[] = [];
   const nowOwned = new Set<string>();
   for (const [key, value] of Object.entries(desired)) {
     if (!mayWrite(owner, key)) throw new RangeError(`${key} is outside the namespaces this labeller writes`);
     const current = node.labels[key];
+    if (options.release?.has(key) === true || (options.hold?.has(key) === true && owned.has(key))) {
+      if (options.hold?.has(key) === true && options.release?.has(key) !== true) nowOwned.add(key);
+      if (current !== value) contested.push(key);
+      continue;
+    }
     const adoptable = options.adoptMatching === true && current === value && inOwnNamespaces(owner, key);
     if (current !== undefined && !owned.has(key) && !adoptable) {
       conflicts.push(key);
@@ -85,7 +97,7 @@ export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<stri
     (current === undefined ? added : changed).push(key);
   }
   for (const key of owned) {
-    if (nowOwned.has(key)) continue;
+    if (nowOwned.has(key) || options.release?.has(key) === true) continue;
     if (!mayWrite(owner, key)) {
       outside.push(key);
       nowOwned.add(key);
@@ -103,5 +115,5 @@ export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<stri
   const patch: LabelPatch | undefined = needed
     ? { metadata: { ...(node.resourceVersion === undefined ? {} : { resourceVersion: node.resourceVersion }), labels, annotations } }
     : undefined;
-  return { patch, added: added.sort(), changed: changed.sort(), removed: removed.sort(), conflicts: conflicts.sort(), outside: outside.sort() };
+  return { patch, added: added.sort(), changed: changed.sort(), removed: removed.sort(), conflicts: conflicts.sort(), outside: outside.sort(), contested: contested.sort() };
 }

@@ -11,6 +11,11 @@ export class ControllerMetrics {
     help: 'Labels the devicetree yields that someone else already set on the node (left alone)',
     registers: [this.registry],
   });
+  readonly contestedLabels = new Gauge({
+    name: 'dt_node_labeller_contested_labels',
+    help: 'Labels given up to another writer that kept changing them back after each repair (no longer owned or repaired)',
+    registers: [this.registry],
+  });
   readonly reconciles = new Counter({
     name: 'dt_node_labeller_reconciles_total',
     help: 'Reconcile attempts by result',

@@ -6,6 +6,7 @@ import { NodeWatcher } from '../kubernetes/node-watcher.ts';
 import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
 import type { Ownership } from '../node-labels/ownership.ts';
 import { type LabelPlan, observedNode, planLabelPatch } from '../node-labels/plan-patch.ts';
+import { FIGHT_HOLDS_MS, FIGHT_WINDOW_MS, RepairGuard } from '../node-labels/repair-guard.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
@@ -24,6 +25,8 @@ export interface NodeLabelsTargetOptions {
   readonly events: boolean;
   /** --adopt-existing: take over labels already set to the desired value (see PlanOptions). */
   readonly adoptMatching?: boolean;
+  /** The clock of the fight back-off (RepairGuard); Date.now by default. */
+  readonly now?: () => number;
 }
 
 /**
@@ -40,15 +43,20 @@ export class NodeLabelsTarget implements LabelTarget {
   #lastConflicts = '';
   #lastOutside = '';
   #eventFailureLogged = false;
+  readonly #guard: RepairGuard;
+  /** The watch's callback and stop signal, for a reconcile when a hold ends. */
+  #wake: { changed: () => void; signal: AbortSignal } | undefined;
   readonly description: string;
   readonly permissionHint = 'the service account needs get, list, watch and patch on nodes';
 
   constructor(options: NodeLabelsTargetOptions) {
     this.#o = options;
+    this.#guard = new RepairGuard(options.now);
     this.description = `node ${options.nodeName}`;
   }
 
   async watch(changed: () => void, failed: (error: unknown) => void, signal: AbortSignal): Promise<void> {
+    this.#wake = { changed, signal };
     const watcher = new NodeWatcher({
       client: this.#o.client,
       nodeName: this.#o.nodeName,
@@ -73,14 +81,23 @@ export class NodeLabelsTarget implements LabelTarget {
           this.#o.logger.warn('node not found; waiting for it to register');
           return 'waiting';
         }
-        const plan = planLabelPatch(observedNode(node.metadata), desired, { ownership: this.#o.ownership, adoptMatching: this.#o.adoptMatching === true });
+        const observed = observedNode(node.metadata);
+        const decision = this.#guard.decide(observed.labels, desired);
+        const plan = planLabelPatch(observed, desired, {
+          ownership: this.#o.ownership,
+          adoptMatching: this.#o.adoptMatching === true,
+          hold: decision.hold,
+          release: decision.release,
+        });
         this.#report(plan);
-        const labels = Object.keys(desired).length - plan.conflicts.length;
+        const labels = Object.keys(desired).length - plan.conflicts.length - decision.release.size;
         if (plan.patch === undefined) return { result: 'unchanged', labels };
         const updated = await this.#o.client.patchNodeMetadata(this.#o.nodeName, plan.patch);
         this.#written = { before: node.metadata?.resourceVersion, after: updated };
+        this.#guard.commit(decision, plan.patch.metadata.labels);
         this.#o.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed });
         await this.#recordEvent(updated, plan);
+        await this.#reportFights(updated, decision.repairs, decision.givingUp);
         return { result: 'applied', labels };
       },
       () => {
@@ -117,10 +134,28 @@ export class NodeLabelsTarget implements LabelTarget {
     this.#lastOutside = outside;
   }
 
-  async #recordEvent(node: V1Node, plan: LabelPlan): Promise<void> {
+  /** Says once, in the log, an Event and a metric, which keys were given up; logs each hold as it starts. */
+  async #reportFights(node: V1Node, repairs: readonly string[], givingUp: readonly string[]): Promise<void> {
+    const holding = repairs.filter((key) => this.#guard.holdLeft(key) > 0);
+    if (holding.length > 0) {
+      const ms = Math.max(...holding.map((key) => this.#guard.holdLeft(key)));
+      this.#o.logger.warn('another writer keeps changing labels this labeller sets; leaving them alone for a while', { labels: holding, seconds: ms / 1000 });
+      // Nothing else may happen on the node when the hold ends: look again then.
+      const wake = this.#wake;
+      if (wake !== undefined) void this.#o.sleep(ms, wake.signal).then(() => wake.signal.aborted || wake.changed());
+    }
+    this.#o.metrics.contestedLabels.set(this.#guard.givenUp.size);
+    if (givingUp.length === 0) return;
+    const minutes = FIGHT_WINDOW_MS / 60_000;
+    const message = `another writer changed ${givingUp.join(', ')} again within ${minutes} minutes of each of this labeller's last ${FIGHT_HOLDS_MS.length + 1} repairs; this labeller no longer owns or repairs ${givingUp.length === 1 ? 'it' : 'them'} (see "Contested labels" in the README)`;
+    this.#o.logger.warn(message, { labels: givingUp });
+    await this.#recordEvent(node, undefined, { reason: 'LabelsContested', type: 'Warning', message });
+  }
+
+  async #recordEvent(node: V1Node, plan: LabelPlan | undefined, other?: EventText): Promise<void> {
     if (!this.#o.events) return;
     try {
-      await this.#o.client.createNodeEvent(labelsEvent(node, plan));
+      await this.#o.client.createNodeEvent(nodeEvent(node, other ?? labelsEventText(plan!)));
     } catch (error) {
       // An Event is a courtesy: its failure never fails the reconcile, and is reported once.
       const message = `could not record a LabelsUpdated Event in namespace ${NODE_EVENT_NAMESPACE}: ${apiMessage(error)}`;
@@ -131,7 +166,13 @@ export class NodeLabelsTarget implements LabelTarget {
   }
 }
 
-function labelsEvent(node: V1Node, plan: LabelPlan): CoreV1Event {
+interface EventText {
+  readonly reason: string;
+  readonly type: 'Normal' | 'Warning';
+  readonly message: string;
+}
+
+function labelsEventText(plan: LabelPlan): EventText {
   const parts = [
     ['added', plan.added],
     ['changed', plan.changed],
@@ -141,14 +182,18 @@ function labelsEvent(node: V1Node, plan: LabelPlan): CoreV1Event {
     .filter(([, keys]) => keys.length > 0)
     .map(([what, keys]) => `${what} ${keys.join(', ')}`)
     .join('; ');
+  return { reason: 'LabelsUpdated', type: 'Normal', message: message === '' ? 'ownership record updated' : `devicetree labels ${message}` };
+}
+
+function nodeEvent(node: V1Node, { reason, type, message }: EventText): CoreV1Event {
   const now = new Date();
   const name = node.metadata?.name ?? '';
   return {
     metadata: { generateName: `${name}.`, namespace: NODE_EVENT_NAMESPACE },
     involvedObject: { kind: 'Node', apiVersion: 'v1', name, ...(node.metadata?.uid === undefined ? {} : { uid: node.metadata.uid }) },
-    reason: 'LabelsUpdated',
-    message: message === '' ? 'ownership record updated' : `devicetree labels ${message}`,
-    type: 'Normal',
+    reason,
+    message,
+    type,
     source: { component: 'dt-node-labeller', host: name },
     firstTimestamp: now,
     lastTimestamp: now,
