@@ -96,7 +96,7 @@ export class NodeLabelsTarget implements LabelTarget {
         this.#written = { before: node.metadata?.resourceVersion, after: updated };
         this.#guard.commit(decision, plan.patch.metadata.labels);
         this.#o.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed });
-        await this.#recordEvent(updated, plan);
+        await this.#recordEvent(updated, labelsEventText(plan));
         await this.#reportFights(updated, decision.repairs, decision.givingUp);
         return { result: 'applied', labels };
       },
@@ -149,16 +149,16 @@ export class NodeLabelsTarget implements LabelTarget {
     const minutes = FIGHT_WINDOW_MS / 60_000;
     const message = `another writer changed ${givingUp.join(', ')} again within ${minutes} minutes of each of this labeller's last ${FIGHT_HOLDS_MS.length + 1} repairs; this labeller no longer owns or repairs ${givingUp.length === 1 ? 'it' : 'them'} (see "Contested labels" in the README)`;
     this.#o.logger.warn(message, { labels: givingUp });
-    await this.#recordEvent(node, undefined, { reason: 'LabelsContested', type: 'Warning', message });
+    await this.#recordEvent(node, { reason: 'LabelsContested', type: 'Warning', message });
   }
 
-  async #recordEvent(node: V1Node, plan: LabelPlan | undefined, other?: EventText): Promise<void> {
+  async #recordEvent(node: V1Node, text: EventText): Promise<void> {
     if (!this.#o.events) return;
     try {
-      await this.#o.client.createNodeEvent(nodeEvent(node, other ?? labelsEventText(plan!)));
+      await this.#o.client.createNodeEvent(nodeEvent(node, text));
     } catch (error) {
       // An Event is a courtesy: its failure never fails the reconcile, and is reported once.
-      const message = `could not record a LabelsUpdated Event in namespace ${NODE_EVENT_NAMESPACE}: ${apiMessage(error)}`;
+      const message = `could not record a ${text.reason} Event in namespace ${NODE_EVENT_NAMESPACE}: ${apiMessage(error)}`;
       if (!this.#eventFailureLogged) this.#o.logger.warn(`${message} (the service account needs create on events there; --no-events turns them off)`);
       else this.#o.logger.debug(message);
       this.#eventFailureLogged = true;
