@@ -14,6 +14,11 @@ test('every GPU row is well formed', () => {
   }
   for (const [compatible, soc] of Object.entries(table.socs)) assert.equal(compatible, `nvidia,${soc}`);
   for (const [l4t, jetpack] of Object.entries(table.jetpackByL4tMajor)) assert.ok(/^\d+$/.test(l4t) && Number.isInteger(jetpack));
+  for (const [soc, gpu] of Object.entries(table.socGpus)) {
+    assert.ok(Object.values(table.socs).includes(soc), `${soc} is in the SoC table`);
+    assert.match(gpu.family, /^[a-z]+$/);
+    assert.ok(Number.isInteger(gpu.compute.major) && Number.isInteger(gpu.compute.minor));
+  }
   for (const [engine, compatibles] of Object.entries(table.engines)) {
     assert.match(engine, /^[a-z]+$/, 'the engine name is the fact\'s first word: <engine>.count');
     for (const compatible of compatibles) {

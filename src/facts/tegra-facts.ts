@@ -3,7 +3,7 @@
 // src/hardware/tegra.json, and from the host's L4T release file. Keys live under their own prefix
 // (tegra.beta.devicetree.org by default), apart from the compatible-derived <vendor>-<model> keys.
 import type { DtNode } from '../devicetree/tree.ts';
-import { jetpackMajor, jetsonProduct, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
+import { jetpackMajor, jetsonProduct, socGpu, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
 import type { Selection } from '../selection/select-nodes.ts';
 import type { L4tReleaseReading } from './l4t-release.ts';
 
@@ -69,6 +69,13 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
     fact('gpu.compute.minor', gpu.compute.minor, source);
     break; // a Tegra SoC has one GPU; a second match would be a malformed tree
   }
+  const fromSoc = soc === undefined ? undefined : socGpu(soc);
+  if (fromSoc !== undefined && labels[`${options.prefix}/gpu.family`] === undefined) {
+    const source = `derived: the ${soc} SoC's GPU, which is no devicetree node (src/hardware/tegra.json)`;
+    fact('gpu.family', fromSoc.family, source);
+    fact('gpu.compute.major', fromSoc.compute.major, source);
+    fact('gpu.compute.minor', fromSoc.compute.minor, source);
+  }
 
   // Accelerators TensorRT and VPI place work on: the enabled engines, as the tree says. On a running board
   // the bootloader disables the ones a SKU lacks (an Orin Nano has no DLA); a kernel blob lists them all.
@@ -88,6 +95,7 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
   }
 
   if (root.property('nvidia,dtsfilename') !== undefined) fact('l4t.devicetree', 'true', '/ nvidia,dtsfilename (set by NVIDIA\'s L4T kernel build)');
+  else if (soc === 'tegra264') notes.push('l4t.devicetree: Thor trees carry no nvidia,dtsfilename, so an L4T build is not told from another (the chart\'s -l4t DaemonSet does not start here)');
 
   if (l4t === undefined) {
     if (soc !== undefined) notes.push('l4t.release: not read (the host root is read only with --host-root, the default)');

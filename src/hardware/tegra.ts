@@ -16,6 +16,7 @@ const SOCS: ReadonlyMap<string, string> = new Map(Object.entries(table.socs));
 const JETPACK: ReadonlyMap<number, number> = new Map(Object.entries(table.jetpackByL4tMajor).map(([l4t, jetpack]) => [Number(l4t), jetpack]));
 
 const MODULES: ReadonlyMap<string, string> = new Map(Object.entries(table.modules));
+const SOC_GPUS: ReadonlyMap<string, Omit<TegraGpu, 'chip'>> = new Map(Object.entries(table.socGpus));
 const ENGINES: ReadonlyMap<string, string> = new Map(Object.entries(table.engines).flatMap(([engine, compatibles]) => compatibles.map((c) => [c, engine] as const)));
 
 /** The compatibles that identify a Tegra GPU node, wherever it sits and whatever it is named. */
@@ -53,4 +54,9 @@ function firstKnown<T>(known: ReadonlyMap<string, T>, compatibles: readonly stri
 /** The product (jetson-orin-nano-8gb, ...) of a module part number with its SKU (p3767-0005), or undefined. */
 export function jetsonProduct(module: string): string | undefined {
   return MODULES.get(module);
+}
+
+/** The GPU of an SoC whose GPU is no devicetree node (Thor's is a PCIe device), or undefined. */
+export function socGpu(soc: string): Omit<TegraGpu, 'chip'> | undefined {
+  return SOC_GPUS.get(soc);
 }
