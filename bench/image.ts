@@ -84,8 +84,7 @@ try {
   await plane.ok('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
   const port = await freePort();
   const rendered = renderChart({ apiVersions: [VAP_API], values: { metrics: { port } } });
-  const applied = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rendered.filter((r) => r.object.kind !== 'Pod').map((r) => r.object) }) });
-  if (applied.code !== 0) throw new Error(applied.stderr);
+  await plane.apply(rendered.filter((r) => r.object.kind !== 'Pod').map((r) => r.object));
   const template = daemonSets(rendered).get('main')!.spec!.template as IPodTemplateSpec;
   const spec = template.spec!;
   const api = new URL(plane.url);
@@ -94,8 +93,7 @@ try {
     const node = `bench-${run}`;
     await plane.createNode(node, { labels: { 'kubernetes.io/arch': native } });
     const podName = `labeller-${run}`;
-    const pod = await plane.ok('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName }, spec: { ...spec, nodeName: node } });
-    const token = await plane.token(NAMESPACE, spec.serviceAccountName!, { name: podName, uid: pod.metadata.uid! });
+    const { token } = await plane.podToken(NAMESPACE, template, podName, node);
     const sa = writeServiceAccount(join(host, `sa-${run}`), token, plane.ca, NAMESPACE);
     const labeller = await startChartPod(image, spec, spec.containers[0]!, {
       hostPath: (path) => join(host, path), nodeName: node, podName, namespace: NAMESPACE, serviceAccountDir: sa,

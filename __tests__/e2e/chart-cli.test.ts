@@ -15,7 +15,7 @@ import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { daemonSets, FULLNAME, labeller, NAMESPACE, oneOf, type Variant, VAP_API } from '../charts/chart.ts';
 import { envtestSkip } from '../helpers/envtest/assets.ts';
-import { ControlPlane, type KubeObject } from '../helpers/envtest/control-plane.ts';
+import { ControlPlane } from '../helpers/envtest/control-plane.ts';
 import { MetaServerProxy } from '../helpers/envtest/metaserver-proxy.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { expandTree } from '../helpers/expand-tree.ts';
@@ -126,19 +126,11 @@ describe('the chart installed in a real API server, its command lines run by the
   /** `kubectl apply` of everything the chart renders but its `helm test` Pod, as `helm install` would create it. */
   async function install(rendered: Rendered[]): Promise<void> {
     installed = rendered.filter((r) => r.object.kind !== 'Pod');
-    const result = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: installed.map((r) => r.object) }) });
-    assert.equal(result.code, 0, result.stderr);
+    await plane.apply(installed.map((r) => r.object));
   }
 
-  /**
-   * A Pod made from `template`, bound to `nodeName` (or to none, as an unscheduled Job pod), and a token of its
-   * ServiceAccount bound to it: what the kubelet would mount into the container.
-   */
-  async function podToken(template: IPodTemplateSpec, name: string, nodeName?: string): Promise<string> {
-    const spec = { ...template.spec!, ...(nodeName === undefined ? {} : { nodeName }) };
-    const pod = await plane.ok('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: template.metadata?.labels }, spec });
-    return plane.token(NAMESPACE, spec.serviceAccountName ?? 'default', { name, uid: pod.metadata.uid! });
-  }
+  /** A token of `template`'s ServiceAccount bound to a Pod made from it (ControlPlane.podToken). */
+  const podToken = async (template: IPodTemplateSpec, name: string, nodeName?: string): Promise<string> => (await plane.podToken(NAMESPACE, template, name, nodeName)).token;
 
   /** The rendered args with only the host root and the cluster access swapped for the test's. */
   function localArgs(args: readonly string[], root: string, kubeconfig: string): string[] {

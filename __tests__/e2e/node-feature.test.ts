@@ -104,8 +104,7 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     // `helm test` Pod's.
     const rbac = rendered.filter((r) => RBAC_KINDS.has(String(r.object.kind)) && !r.source.includes('/templates/tests/')).map((r) => r.object);
     assert.ok(rbac.some((o) => o.kind === 'Role'), 'the scenario renders Roles');
-    const applied = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }) });
-    assert.equal(applied.code, 0, applied.stderr);
+    await plane.apply(rbac);
 
     dir = scratch();
     hostRoot = join(dir, 'host');
@@ -130,12 +129,7 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
   });
 
   /** A Pod made from `template` (bound to `nodeName`, if given) and a token of its ServiceAccount bound to it. */
-  async function podToken(template: IPodTemplateSpec, nodeName?: string): Promise<{ pod: KubeObject; token: string }> {
-    const spec = { ...template.spec!, ...(nodeName === undefined ? {} : { nodeName }) };
-    const name = `${FULLNAME}-pod-${++pods}`;
-    const pod = await plane.ok('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: template.metadata?.labels }, spec });
-    return { pod, token: await plane.token(NAMESPACE, spec.serviceAccountName ?? 'default', { name, uid: pod.metadata.uid! }) };
-  }
+  const podToken = (template: IPodTemplateSpec, nodeName?: string): Promise<{ pod: KubeObject; token: string }> => plane.podToken(NAMESPACE, template, `${FULLNAME}-pod-${++pods}`, nodeName);
 
   /** The container's env as the kubelet would fill it for `pod` (plain values and the downward API fields it uses). */
   function containerEnv(env: readonly IEnvVar[], pod: KubeObject): Record<string, string> {

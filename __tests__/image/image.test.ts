@@ -124,8 +124,7 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
     // objects (RBAC, ServiceAccount, admission policy) but for the helm-test Pod.
     await plane.ok('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
     const objects = renderChart({ apiVersions: [VAP_API] }).filter((r) => r.object.kind !== 'Pod');
-    const applied = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects.map((r) => r.object) }) });
-    assert.equal(applied.code, 0, applied.stderr);
+    await plane.apply(objects.map((r) => r.object));
   });
   after(async () => {
     for (const pod of pods.splice(0)) await pod.remove();
@@ -219,8 +218,7 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
           const container = spec.containers[0]!;
           await plane.createNode(NODE, { labels: { 'kubernetes.io/hostname': NODE, 'kubernetes.io/arch': arch } });
           const podName = `labeller-${p.suffix}-${slug}`;
-          const pod = await plane.ok('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName, labels: template.metadata?.labels }, spec: { ...spec, nodeName: NODE } });
-          const token = await plane.token(NAMESPACE, spec.serviceAccountName!, { name: podName, uid: pod.metadata.uid! });
+          const { token } = await plane.podToken(NAMESPACE, template, podName, NODE);
           const api = new URL(plane.url);
           const running = await startChartPod(image, spec, { ...container, image }, {
             hostPath: (path) => join(hostRoot, path),

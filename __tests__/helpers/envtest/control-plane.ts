@@ -383,6 +383,27 @@ export class ControlPlane {
     });
   }
 
+  /** `kubectl apply` of `objects` as one List, as `helm install` creates what a chart renders; throws with kubectl's stderr. */
+  async apply(objects: readonly object[]): Promise<void> {
+    const result = await this.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+    if (result.code !== 0) throw new Error(`kubectl apply: ${result.stderr}`);
+  }
+
+  /**
+   * A Pod named `name` made from `template` (bound to `nodeName` if given, else unscheduled like a Job's pod),
+   * and a token of its ServiceAccount bound to it: what the kubelet would mount into its containers.
+   */
+  async podToken(
+    namespace: string,
+    template: { metadata?: { labels?: Record<string, string> }; spec?: { serviceAccountName?: string } & object },
+    name: string,
+    nodeName?: string,
+  ): Promise<{ pod: KubeObject; token: string }> {
+    const spec = { ...template.spec, ...(nodeName === undefined ? {} : { nodeName }) };
+    const pod = await this.ok('POST', `/api/v1/namespaces/${namespace}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: template.metadata?.labels }, spec });
+    return { pod, token: await this.token(namespace, spec.serviceAccountName ?? 'default', { name, uid: pod.metadata.uid! }) };
+  }
+
   /**
    * A ServiceAccount token from the TokenRequest API. With `pod`, bound to that Pod: the API server then puts
    * the Pod's node into the token's user info (extra `authentication.kubernetes.io/node-name`), as a kubelet's
