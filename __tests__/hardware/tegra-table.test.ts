@@ -29,10 +29,10 @@ test('every GPU row is well formed', () => {
 });
 
 test('accelerator engines, as NVIDIA\'s L4T trees name their nodes (Xavier: nvdla0/1, pva0/1; Orin: nvdla0/1, pva0)', () => {
-  assert.equal(tegraEngine(['nvidia,tegra194-nvdla']), 'dla');
-  assert.equal(tegraEngine(['nvidia,tegra234-nvdla']), 'dla');
-  assert.equal(tegraEngine(['nvidia,tegra194-pva']), 'pva');
-  assert.equal(tegraEngine(['nvidia,tegra234-pva', 'simple-bus']), 'pva'); // Orin's pva0 is also a bus
+  assert.deepEqual(tegraEngine(['nvidia,tegra194-nvdla']), { engine: 'dla', compatible: 'nvidia,tegra194-nvdla' });
+  assert.deepEqual(tegraEngine(['nvidia,tegra234-nvdla']), { engine: 'dla', compatible: 'nvidia,tegra234-nvdla' });
+  assert.deepEqual(tegraEngine(['nvidia,tegra194-pva']), { engine: 'pva', compatible: 'nvidia,tegra194-pva' });
+  assert.deepEqual(tegraEngine(['nvidia,tegra234-pva', 'simple-bus']), { engine: 'pva', compatible: 'nvidia,tegra234-pva' }); // Orin's pva0 is also a bus
   // Video engines and the GPU are not counted as accelerators.
   for (const other of ['nvidia,tegra234-nvenc', 'nvidia,tegra234-vic', 'nvidia,ga10b', 'simple-bus']) assert.equal(tegraEngine([other]), undefined);
 });

@@ -3,7 +3,7 @@
 // src/hardware/tegra.json, and from the host's L4T release file. Keys live under their own prefix
 // (tegra.beta.devicetree.org by default), apart from the compatible-derived <vendor>-<model> keys.
 import type { DtNode } from '../devicetree/tree.ts';
-import { jetpackMajor, jetsonProduct, socGpu, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
+import { jetpackMajor, jetsonProduct, socGpu, type TegraGpu, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
 import type { Selection } from '../selection/select-nodes.ts';
 import type { L4tReleaseReading } from './l4t-release.ts';
 
@@ -59,36 +59,35 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
     notes.push('product: needs the module');
   }
 
-  for (const node of selection.selected) {
-    const gpu = tegraGpu(node.compatibles);
-    if (gpu === undefined) continue;
-    const source = `${node.path} compatible "nvidia,${gpu.chip}" (src/hardware/tegra.json)`;
-    fact('gpu.chip', gpu.chip, source);
-    fact('gpu.family', gpu.family, source);
-    fact('gpu.compute.major', gpu.compute.major, source);
-    fact('gpu.compute.minor', gpu.compute.minor, source);
-    break; // a Tegra SoC has one GPU; a second match would be a malformed tree
-  }
+  const gpuFacts = ({ family, compute }: Omit<TegraGpu, 'chip'>, source: string) => {
+    fact('gpu.family', family, source);
+    fact('gpu.compute.major', compute.major, source);
+    fact('gpu.compute.minor', compute.minor, source);
+  };
+  // A Tegra SoC has one GPU: the first node the table knows (a second match would be a malformed tree), or,
+  // where the GPU is no devicetree node (Thor's is on PCIe), the SoC's.
+  const gpuNode = selection.selected.find((node) => tegraGpu(node.compatibles) !== undefined);
   const fromSoc = soc === undefined ? undefined : socGpu(soc);
-  if (fromSoc !== undefined && labels[`${options.prefix}/gpu.family`] === undefined) {
-    const source = `derived: the ${soc} SoC's GPU, which is no devicetree node (src/hardware/tegra.json)`;
-    fact('gpu.family', fromSoc.family, source);
-    fact('gpu.compute.major', fromSoc.compute.major, source);
-    fact('gpu.compute.minor', fromSoc.compute.minor, source);
+  if (gpuNode !== undefined) {
+    const gpu = tegraGpu(gpuNode.compatibles)!;
+    const source = `${gpuNode.path} compatible "nvidia,${gpu.chip}" (src/hardware/tegra.json)`;
+    fact('gpu.chip', gpu.chip, source);
+    gpuFacts(gpu, source);
+  } else if (fromSoc !== undefined) {
+    gpuFacts(fromSoc, `derived: the ${soc} SoC's GPU, which is no devicetree node (src/hardware/tegra.json)`);
   }
 
   // Accelerators TensorRT and VPI place work on: the enabled engines, as the tree says. On a running board
   // the bootloader disables the ones a SKU lacks (an Orin Nano has no DLA); a kernel blob lists them all.
-  const engines = new Map<string, { enabled: DtNode[]; disabled: DtNode[] }>();
+  const engines = new Map<string, { compatible: string; enabled: DtNode[]; disabled: DtNode[] }>();
   for (const node of root.walk()) {
-    const engine = tegraEngine(node.compatibles);
-    if (engine === undefined) continue;
-    const found = engines.get(engine) ?? { enabled: [], disabled: [] };
+    const match = tegraEngine(node.compatibles);
+    if (match === undefined) continue;
+    const found = engines.get(match.engine) ?? { compatible: match.compatible, enabled: [], disabled: [] };
     (node.enabled ? found.enabled : found.disabled).push(node);
-    engines.set(engine, found);
+    engines.set(match.engine, found);
   }
-  for (const [engine, { enabled, disabled }] of [...engines].sort(([a], [b]) => a.localeCompare(b))) {
-    const compatible = tegraEngineCompatible(enabled[0] ?? disabled[0]!);
+  for (const [engine, { compatible, enabled, disabled }] of [...engines].sort(([a], [b]) => a.localeCompare(b))) {
     const counted = `${enabled.length} enabled node${enabled.length === 1 ? '' : 's'} with compatible "${compatible}"${enabled.length > 0 ? `: ${enabled.map((n) => n.path).join(', ')}` : ''}`;
     const left = disabled.map((n) => `${n.path} (status "${n.status ?? ''}")`).join(', ');
     fact(`${engine}.count`, enabled.length, disabled.length === 0 ? counted : `${counted}; not counted: ${left}`);
@@ -167,9 +166,4 @@ function boardIds(root: DtNode): Array<{ id: string; source: string }> {
   for (const id of chosen?.property('ids')?.asString()?.split(/\s+/) ?? []) if (id !== '') ids.push({ id, source: '/chosen/ids' });
   for (const property of chosen?.child('plugin-manager')?.child('ids')?.properties ?? []) ids.push({ id: property.name, source: '/chosen/plugin-manager/ids' });
   return ids;
-}
-
-/** The compatible by which a node was taken for an engine (for the fact's source line). */
-function tegraEngineCompatible(node: DtNode): string {
-  return node.compatibles.find((c) => tegraEngine([c]) !== undefined) ?? '';
 }

@@ -17,7 +17,16 @@ const JETPACK: ReadonlyMap<number, number> = new Map(Object.entries(table.jetpac
 
 const MODULES: ReadonlyMap<string, string> = new Map(Object.entries(table.modules));
 const SOC_GPUS: ReadonlyMap<string, Omit<TegraGpu, 'chip'>> = new Map(Object.entries(table.socGpus));
-const ENGINES: ReadonlyMap<string, string> = new Map(Object.entries(table.engines).flatMap(([engine, compatibles]) => compatibles.map((c) => [c, engine] as const)));
+const ENGINES: ReadonlyMap<string, TegraEngine> = new Map(
+  Object.entries(table.engines).flatMap(([engine, compatibles]) => compatibles.map((compatible) => [compatible, { engine, compatible }] as const)),
+);
+
+/** An accelerator engine, and the compatible that names it. */
+export interface TegraEngine {
+  /** dla or pva: the first word of its fact, <engine>.count. */
+  readonly engine: string;
+  readonly compatible: string;
+}
 
 /** The compatibles that identify a Tegra GPU node, wherever it sits and whatever it is named. */
 export const TEGRA_GPU_COMPATIBLES: ReadonlySet<string> = new Set(GPUS.keys());
@@ -37,8 +46,8 @@ export function jetpackMajor(l4tMajor: number): number | undefined {
   return JETPACK.get(l4tMajor);
 }
 
-/** The accelerator engine (dla, pva) a node's compatible list names, or undefined. */
-export function tegraEngine(compatibles: readonly string[]): string | undefined {
+/** The accelerator engine (dla, pva) a node's compatible list names, with that compatible, or undefined. */
+export function tegraEngine(compatibles: readonly string[]): TegraEngine | undefined {
   return firstKnown(ENGINES, compatibles);
 }
 

@@ -81,8 +81,10 @@ export function planLabelPatch(node: ObservedNode, desired: Readonly<Record<stri
   for (const [key, value] of Object.entries(desired)) {
     if (!mayWrite(owner, key)) throw new RangeError(`${key} is outside the namespaces this labeller writes`);
     const current = node.labels[key];
-    if (options.release?.has(key) === true || (options.hold?.has(key) === true && owned.has(key))) {
-      if (options.hold?.has(key) === true && options.release?.has(key) !== true) nowOwned.add(key);
+    const released = options.release?.has(key) === true;
+    const held = !released && options.hold?.has(key) === true && owned.has(key);
+    if (released || held) {
+      if (held) nowOwned.add(key);
       if (current !== value) contested.push(key);
       continue;
     }

@@ -95,7 +95,7 @@ export class NodeLabelsTarget implements LabelTarget {
         const updated = await this.#o.client.patchNodeMetadata(this.#o.nodeName, plan.patch);
         this.#written = { before: node.metadata?.resourceVersion, after: updated };
         this.#guard.commit(decision, plan.patch.metadata.labels);
-        this.#o.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed });
+        this.#o.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed, contested: plan.contested });
         await this.#recordEvent(updated, labelsEventText(plan));
         await this.#reportFights(updated, decision.repairs, decision.givingUp);
         return { result: 'applied', labels };
