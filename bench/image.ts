@@ -19,10 +19,9 @@ import { parseArgs } from 'node:util';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { daemonSets, NAMESPACE, VAP_API } from '../__tests__/charts/chart.ts';
 import { ControlPlane, freePort } from '../__tests__/helpers/envtest/control-plane.ts';
-import { expandTree } from '../__tests__/helpers/expand-tree.ts';
+import { makeHostRoot } from '../__tests__/helpers/host-root.ts';
 import { renderChart } from '../__tests__/helpers/helm.ts';
 import { podman, podmanOk, RUN_FLAGS, startChartPod, writeServiceAccount } from '../__tests__/image/container.ts';
-import { parseBlob } from '../src/devicetree/parse-blob.ts';
 import { median, round } from './lib/controller.ts';
 
 const REPO = new URL('..', import.meta.url).pathname;
@@ -78,9 +77,7 @@ const plane = await ControlPlane.start();
 const host = mkdtempSync(join(tmpdir(), 'bench-image-'));
 const samples: { rss: number; anon: number; bare: number }[] = [];
 try {
-  const blob = join(REPO, 'examples/devicetree/jetson-nano.dtb');
-  expandTree(parseBlob(readFileSync(blob)).root, join(host, 'sys/firmware/devicetree/base'));
-  spawnSync('cp', [blob, join(host, 'sys/firmware/fdt')]);
+  makeHostRoot(host, join(REPO, 'examples/devicetree/jetson-nano.dtb'));
   await plane.ok('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
   const port = await freePort();
   const rendered = renderChart({ apiVersions: [VAP_API], values: { metrics: { port } } });

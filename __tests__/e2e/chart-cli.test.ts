@@ -7,20 +7,19 @@
 // holding the same pod-bound token; KubeEdge's MetaServer is a proxy with edgecore's rules in front of the
 // real server (envtest/metaserver-proxy.ts). No kubelet runs the Pods: they stay Pending, bound to the node.
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
-import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { daemonSets, FULLNAME, labeller, NAMESPACE, oneOf, type Variant, VAP_API } from '../charts/chart.ts';
 import { envtestSkip } from '../helpers/envtest/assets.ts';
 import { ControlPlane } from '../helpers/envtest/control-plane.ts';
 import { MetaServerProxy } from '../helpers/envtest/metaserver-proxy.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { expandTree } from '../helpers/expand-tree.ts';
 import { JETSON_NANO_COMPATIBLE_LABELS, JETSON_NANO_FACTS } from '../helpers/expected-labels.ts';
 import { type Rendered, renderChart } from '../helpers/helm.ts';
+import { makeHostRoot, NV_TEGRA_RELEASE_R32_7_1 } from '../helpers/host-root.ts';
 import { asNonRootUser, LabellerProcess } from '../helpers/labeller-process.ts';
 import { REPO } from '../helpers/run-cli.ts';
 import { scratchDirs } from '../helpers/scratch-dirs.ts';
@@ -28,8 +27,6 @@ import { assertNoRefusal, assertPortFree, ready } from './rendered-pod.ts';
 
 const NANO_DTB = join(REPO, 'examples/devicetree/jetson-nano.dtb');
 const NODE = 'nano';
-/** NVIDIA's first line of /etc/nv_tegra_release on L4T R32.7.1 (JetPack 4.6.1). */
-const NV_TEGRA_RELEASE = '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n';
 const CONVERGE_MS = 8000;
 
 interface Case {
@@ -94,18 +91,8 @@ describe('the chart installed in a real API server, its command lines run by the
     dir = scratch();
     // The host as the DaemonSet pods see it under /host: /sys/firmware (fdt, and the expanded tree for non-root),
     // and in the -l4t pods /etc/nv_tegra_release too.
-    for (const [root, release] of [
-      [(hostRoot = join(dir, 'host')), false],
-      [(l4tHostRoot = join(dir, 'host-l4t')), true],
-    ] as const) {
-      mkdirSync(join(root, 'sys/firmware'), { recursive: true });
-      copyFileSync(NANO_DTB, join(root, 'sys/firmware/fdt'));
-      expandTree(parseBlob(readFileSync(NANO_DTB)).root, join(root, 'sys/firmware/devicetree/base'));
-      if (release) {
-        mkdirSync(join(root, 'etc'));
-        writeFileSync(join(root, 'etc/nv_tegra_release'), NV_TEGRA_RELEASE);
-      }
-    }
+    hostRoot = makeHostRoot(join(dir, 'host'), NANO_DTB);
+    l4tHostRoot = makeHostRoot(join(dir, 'host-l4t'), NANO_DTB, { release: NV_TEGRA_RELEASE_R32_7_1 });
   });
   after(async () => {
     await meta?.stop();
@@ -254,11 +241,7 @@ describe('the chart installed in a real API server, its command lines run by the
     const rendered = renderChart({ values: { security: { runAsNonRoot: true } } });
     await install(rendered);
     const args = labeller(rendered).container.args ?? [];
-    const root = join(dir, 'host-non-root');
-    mkdirSync(join(root, 'sys/firmware'), { recursive: true });
-    copyFileSync(NANO_DTB, join(root, 'sys/firmware/fdt'));
-    chmodSync(join(root, 'sys/firmware/fdt'), 0o400); // as sysfs has it: root only
-    expandTree(parseBlob(readFileSync(NANO_DTB)).root, join(root, 'sys/firmware/devicetree/base'));
+    const root = makeHostRoot(join(dir, 'host-non-root'), NANO_DTB, { fdtMode: 0o400 }); // as sysfs has it: root only
     chmodSync(dir, 0o755);
     await plane.createNode(NODE);
     const token = await podToken(daemonSets(rendered).get('main')!.spec!.template, `${FULLNAME}-non-root-pod`, NODE);

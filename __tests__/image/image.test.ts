@@ -13,18 +13,17 @@
 // and the release workflow) turns every skip into a failure.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
-import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { daemonSets, NAMESPACE, type Variant, VAP_API } from '../charts/chart.ts';
 import { envtestSkip } from '../helpers/envtest/assets.ts';
 import { ControlPlane, freePort } from '../helpers/envtest/control-plane.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { expandTree } from '../helpers/expand-tree.ts';
 import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 import { renderChart } from '../helpers/helm.ts';
+import { makeHostRoot, NV_TEGRA_RELEASE_R32_7_1 } from '../helpers/host-root.ts';
 import { REPO } from '../helpers/run-cli.ts';
 import { scratchDirs } from '../helpers/scratch-dirs.ts';
 import { type ChartPod, podman, podmanOk, RUN_FLAGS, startChartPod, writeServiceAccount } from './container.ts';
@@ -32,8 +31,6 @@ import { type ChartPod, podman, podmanOk, RUN_FLAGS, startChartPod, writeService
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string };
 const IMAGE = process.env.DT_IMAGE ?? `localhost/dt-node-labeller:${pkg.version}`;
 const NANO_DTB = join(REPO, 'examples/devicetree/jetson-nano.dtb');
-/** NVIDIA's first line of /etc/nv_tegra_release on L4T R32.7.1 (JetPack 4.6.1, Ubuntu 18.04: glibc 2.27). */
-const NV_TEGRA_RELEASE = '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n';
 const T = 'tegra.beta.devicetree.org/';
 const RELEASE_FACTS = { [`${T}l4t.release`]: '32.7.1', [`${T}l4t.major`]: '32', [`${T}jetpack.major`]: '4' };
 const NODE = 'nano';
@@ -111,13 +108,7 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
     }
     // The node's filesystem: the blob at /sys/firmware/fdt (0400 root, as the kernel exposes it), the
     // world-readable expanded tree beside it, and L4T's release file.
-    hostRoot = scratch();
-    mkdirSync(join(hostRoot, 'sys/firmware'), { recursive: true });
-    copyFileSync(NANO_DTB, join(hostRoot, 'sys/firmware/fdt'));
-    chmodSync(join(hostRoot, 'sys/firmware/fdt'), 0o400);
-    expandTree(parseBlob(readFileSync(NANO_DTB)).root, join(hostRoot, 'sys/firmware/devicetree/base'));
-    mkdirSync(join(hostRoot, 'etc'));
-    writeFileSync(join(hostRoot, 'etc/nv_tegra_release'), NV_TEGRA_RELEASE);
+    hostRoot = makeHostRoot(scratch(), NANO_DTB, { fdtMode: 0o400, release: NV_TEGRA_RELEASE_R32_7_1 });
 
     plane = await ControlPlane.start();
     // As the README installs it: the namespace with Pod Security "privileged" (hostPath), then the chart's
