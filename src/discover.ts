@@ -8,6 +8,7 @@ import { readL4tRelease } from './facts/l4t-release.ts';
 import { tegraFacts, type TegraFactOptions } from './facts/tegra-facts.ts';
 import { TEGRA_GPU_COMPATIBLES } from './hardware/tegra.ts';
 import { computeLabels, type LabelSet } from './labels/compute-labels.ts';
+import { type DevicetreeFeatures, devicetreeFeatures } from './nfd/devicetree-features.ts';
 import { DEFAULT_NODE_NAMES, selectNodes, type Selection } from './selection/select-nodes.ts';
 import { type UnmatchedName, unmatchedNames } from './selection/unlabelled.ts';
 
@@ -23,6 +24,8 @@ export interface LabelRules {
 
 export interface DiscoverOptions extends LabelRules {
   readonly location: TreeLocation;
+  /** Also turn the tree into NFD features (only the NodeFeature target publishes them). */
+  readonly features?: boolean;
 }
 
 /**
@@ -41,6 +44,8 @@ export interface Discovery extends LabelSet {
   readonly leftOut: readonly string[];
   /** -n names that match no node, with the names of nodes whose compatible mentions them. */
   readonly unmatched: readonly UnmatchedName[];
+  /** The tree and the Jetson facts as NFD features, when asked for (options.features). */
+  readonly features: DevicetreeFeatures | undefined;
 }
 
 export function discover(options: DiscoverOptions): Discovery {
@@ -62,15 +67,17 @@ export function discover(options: DiscoverOptions): Discovery {
   const room = MAX_LABELS - Object.keys(facts.labels).length;
   const keys = Object.keys(compatible.labels);
   const kept = Object.fromEntries(keys.slice(0, room).map((key) => [key, compatible.labels[key]!]));
+  const labels = sortKeys({ ...kept, ...facts.labels });
   return {
     tree,
     selection,
-    labels: sortKeys({ ...kept, ...facts.labels }),
+    labels,
     sources: { ...compatible.sources, ...facts.sources },
     skipped: compatible.skipped,
     notes: facts.notes,
     leftOut: keys.slice(room),
     unmatched: unmatchedNames(tree.root, options.nodeNames),
+    features: options.features === true ? devicetreeFeatures({ root: tree.root, labels, tegraPrefix: options.tegra?.prefix, gpuCompatibles: TEGRA_GPU_COMPATIBLES }) : undefined,
   };
 }
 

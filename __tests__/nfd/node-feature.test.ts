@@ -33,3 +33,27 @@ test('an update replaces only what we own and is undefined when nothing differs'
   assert.equal(changed?.metadata.labels?.team, 'x');
   assert.deepEqual(changed?.metadata.annotations, { note: 'kept' });
 });
+
+const FEATURES = {
+  flags: {},
+  attributes: { 'devicetree.system': { elements: { model: 'm', gpu: 'true' } } },
+  instances: { 'devicetree.node': { elements: [{ attributes: { path: '/', status: '' } }, { attributes: { path: '/gpu', status: 'okay' } }] } },
+};
+
+test('features: ours replace spec.features; maps compare whatever their key order, instance lists in order', () => {
+  const desired = desiredNodeFeature('nano', 'ns', { a: '1' }, FEATURES);
+  assert.deepEqual(desired.spec, { labels: { a: '1' }, features: FEATURES });
+  const stored = { ...desired, metadata: { ...desired.metadata, resourceVersion: '3' }, spec: { labels: { a: '1' }, features: structuredClone(FEATURES), other: 'kept' } };
+  assert.equal(updatedNodeFeature(stored, desired), undefined);
+  // the API server may give map keys back in another order: still the same
+  const reordered = { instances: FEATURES.instances, attributes: { 'devicetree.system': { elements: { gpu: 'true', model: 'm' } } }, flags: {} };
+  assert.equal(updatedNodeFeature({ ...stored, spec: { ...stored.spec, features: reordered } }, desired), undefined);
+  // a changed attribute, someone else's feature, or reordered instances: replaced by ours, other spec fields kept
+  const theirs = { ...FEATURES, attributes: { ...FEATURES.attributes, 'other.thing': { elements: { x: '1' } } } };
+  const swapped = { ...FEATURES, instances: { 'devicetree.node': { elements: [...FEATURES.instances['devicetree.node'].elements].reverse() } } };
+  for (const features of [theirs, swapped, { ...FEATURES, attributes: { 'devicetree.system': { elements: { model: 'm', gpu: 'false' } } } }]) {
+    const updated = updatedNodeFeature({ ...stored, spec: { ...stored.spec, features } }, desired);
+    assert.deepEqual(updated?.spec, { labels: { a: '1' }, features: FEATURES, other: 'kept' });
+    assert.equal(updated?.metadata.resourceVersion, '3');
+  }
+});

@@ -50,8 +50,8 @@ const target = (objects: Objects, metrics = new ControllerMetrics()) => new Node
 
 test('creates the object, then leaves it alone while it matches', async () => {
   const objects = new Objects();
-  assert.deepEqual(await target(objects).reconcile({ 'p/a': '1' }), { result: 'applied', labels: 1 });
-  assert.deepEqual(await target(objects).reconcile({ 'p/a': '1' }), { result: 'unchanged', labels: 1 });
+  assert.deepEqual(await target(objects).reconcile({ labels: { 'p/a': '1' } }), { result: 'applied', labels: 1 });
+  assert.deepEqual(await target(objects).reconcile({ labels: { 'p/a': '1' } }), { result: 'unchanged', labels: 1 });
   assert.equal(objects.writes, 1);
   assert.deepEqual(objects.stored.get('dt-node-labeller-nano')?.spec, { labels: { 'p/a': '1' } });
 });
@@ -59,16 +59,27 @@ test('creates the object, then leaves it alone while it matches', async () => {
 test('a concurrent change is a 409: it re-reads and keeps what the other writer added outside spec.labels', async () => {
   const objects = new Objects();
   const metrics = new ControllerMetrics();
-  await target(objects).reconcile({ 'p/a': '1' });
+  await target(objects).reconcile({ labels: { 'p/a': '1' } });
   objects.race = () => {
     const stored = objects.stored.get('dt-node-labeller-nano');
     if (stored === undefined) return;
     stored.metadata.annotations = { note: 'theirs' };
     stored.metadata.resourceVersion = String(++objects.revision);
   };
-  assert.deepEqual(await target(objects, metrics).reconcile({ 'p/a': '2' }), { result: 'applied', labels: 1 });
+  assert.deepEqual(await target(objects, metrics).reconcile({ labels: { 'p/a': '2' } }), { result: 'applied', labels: 1 });
   const stored = objects.stored.get('dt-node-labeller-nano');
   assert.deepEqual(stored?.spec, { labels: { 'p/a': '2' } });
   assert.deepEqual(stored?.metadata.annotations, { note: 'theirs' });
   assert.match(await metrics.registry.getSingleMetricAsString('dt_node_labeller_reconciles_total'), /result="conflict"} 1/);
+});
+
+test('features go into spec.features and a change of features alone is written', async () => {
+  const objects = new Objects();
+  const features = (gpu: string) => ({ flags: {}, attributes: { 'devicetree.system': { elements: { gpu } } }, instances: {} });
+  assert.deepEqual(await target(objects).reconcile({ labels: { 'p/a': '1' }, features: features('true') }), { result: 'applied', labels: 1 });
+  assert.deepEqual(objects.stored.get('dt-node-labeller-nano')?.spec, { labels: { 'p/a': '1' }, features: features('true') });
+  assert.deepEqual(await target(objects).reconcile({ labels: { 'p/a': '1' }, features: features('true') }), { result: 'unchanged', labels: 1 });
+  assert.deepEqual(await target(objects).reconcile({ labels: { 'p/a': '1' }, features: features('false') }), { result: 'applied', labels: 1 });
+  assert.deepEqual(objects.stored.get('dt-node-labeller-nano')?.spec.features, features('false'));
+  assert.equal(objects.writes, 2);
 });

@@ -31,7 +31,8 @@ export async function runLabeller(options: RunOptions): Promise<number> {
   const metrics = new ControllerMetrics();
   metrics.initInfo(VERSION);
   const { target, server: apiServer } = labelTarget(options, logger, metrics);
-  const desired = new DesiredLabels(() => discover({ location: options.source, ...options.rules }), logger, metrics);
+  const features = options.target.kind === 'node-feature';
+  const desired = new DesiredLabels(() => discover({ location: options.source, ...options.rules, features }), logger, metrics);
   const controller = new Controller({
     target,
     desired,

@@ -2,7 +2,7 @@ import { apiErrorCode, apiMessage, apiStatus, failureClass, refusedBy } from '..
 import { Backoff, type BackoffOptions, RETRY_POLICY, type RetryBackoff, type Sleep } from '../kubernetes/backoff.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
-import type { LabelTarget } from '../targets/label-target.ts';
+import type { DesiredState, LabelTarget } from '../targets/label-target.ts';
 import type { DesiredLabels } from './desired-labels.ts';
 
 export interface ControllerOptions {
@@ -83,7 +83,7 @@ export class Controller {
     try {
       this.#o.desired.read();
       if (this.#o.desired.state === 'absent') return true;
-      const desired = this.#o.desired.labels;
+      const desired = this.#o.desired.current;
       if (desired === undefined) return false;
       for (let attempt = 1; attempt <= attempts && !this.#abort.signal.aborted; attempt++) {
         let failure: unknown;
@@ -133,7 +133,7 @@ export class Controller {
         this.#dirty = false;
         const fresh = this.#fresh;
         this.#fresh = false;
-        const desired = this.#o.desired.labels;
+        const desired = this.#o.desired.current;
         if (desired === undefined || this.#o.desired.state === 'absent') return;
         try {
           if (await this.#reconcile(desired, fresh)) this.#o.retry.reset();
@@ -149,7 +149,7 @@ export class Controller {
   }
 
   /** One level-triggered pass. True when the target now matches the devicetree. */
-  async #reconcile(desired: Readonly<Record<string, string>>, fresh: boolean): Promise<boolean> {
+  async #reconcile(desired: DesiredState, fresh: boolean): Promise<boolean> {
     const { target, metrics, logger } = this.#o;
     const outcome = await target.reconcile(desired, fresh);
     if (outcome === 'waiting') return false;

@@ -1,8 +1,10 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Discovery } from '../discover.ts';
 import { discoveryWarnings } from '../discover-warnings.ts';
 import { isNoDevicetree } from '../devicetree/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
+import type { DesiredState } from '../targets/label-target.ts';
 import { VERSION } from '../version.ts';
 
 /**
@@ -21,7 +23,7 @@ export class DesiredLabels {
   readonly #discover: () => Discovery;
   readonly #logger: Logger;
   readonly #metrics: ControllerMetrics;
-  #labels: Readonly<Record<string, string>> | undefined;
+  #current: DesiredState | undefined;
   #state: DevicetreeState | undefined;
   #lastError = '';
   #lastWarnings: string | undefined;
@@ -34,7 +36,12 @@ export class DesiredLabels {
 
   /** The last labels read; undefined until a read succeeded. Kept when a later read fails. */
   get labels(): Readonly<Record<string, string>> | undefined {
-    return this.#labels;
+    return this.#current?.labels;
+  }
+
+  /** The last labels and (when the discovery computes them) NFD features read; kept like the labels. */
+  get current(): DesiredState | undefined {
+    return this.#current;
   }
 
   /** The outcome of the last read; undefined before the first. */
@@ -42,7 +49,7 @@ export class DesiredLabels {
     return this.#state;
   }
 
-  /** Reads the devicetree; returns true when the labels it gives differ from the last ones. */
+  /** Reads the devicetree; returns true when the labels or features it gives differ from the last ones. */
   read(): boolean {
     const end = this.#metrics.parseDuration.startTimer();
     let discovery: Discovery;
@@ -65,13 +72,15 @@ export class DesiredLabels {
     this.#metrics.setInfo(VERSION, discovery.tree.source.path, model);
     this.#metrics.devicetreeError.set(0);
     this.#metrics.devicetreePresent.set(1);
-    const changed = JSON.stringify(discovery.labels) !== JSON.stringify(this.#labels);
+    const features = discovery.features?.features;
+    // Features can change while labels do not (an overlay enabling a node no label rule selects).
+    const changed = JSON.stringify(discovery.labels) !== JSON.stringify(this.#current?.labels) || !isDeepStrictEqual(features, this.#current?.features);
     if (changed || this.#state !== 'ok') {
       this.#logger.info('devicetree read', { source: discovery.tree.source.path, model, labels: Object.keys(discovery.labels).length });
     }
     this.#state = 'ok';
     this.#lastError = '';
-    this.#labels = discovery.labels;
+    this.#current = { labels: discovery.labels, features };
     return changed;
   }
 

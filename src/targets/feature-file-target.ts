@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { formatFeatureFile, writeFileAtomically } from '../nfd/feature-file.ts';
-import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
+import type { DesiredState, LabelTarget, ReconcileOutcome } from './label-target.ts';
 
 /** The feature file as a target: rewritten when its content differs from what the devicetree says. */
 export class FeatureFileTarget implements LabelTarget {
@@ -13,7 +13,8 @@ export class FeatureFileTarget implements LabelTarget {
     this.description = `feature file ${path}`;
   }
 
-  async reconcile(desired: Readonly<Record<string, string>>): Promise<ReconcileOutcome> {
+  /** A feature file holds labels only; features are ignored. */
+  async reconcile({ labels: desired }: DesiredState): Promise<ReconcileOutcome> {
     const text = formatFeatureFile(desired);
     const labels = Object.keys(desired).length;
     if (readIfExists(this.#path) === text) return { result: 'unchanged', labels };

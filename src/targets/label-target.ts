@@ -1,3 +1,12 @@
+import type { NfdFeatures } from '../nfd/node-feature.ts';
+
+/** What the devicetree says this node should carry. */
+export interface DesiredState {
+  readonly labels: Readonly<Record<string, string>>;
+  /** NFD features, computed only for the target that publishes them (NodeFeature); the others ignore them. */
+  readonly features?: NfdFeatures | undefined;
+}
+
 /** What one reconcile did: changed the target, found it already right, or cannot act yet (node not registered). */
 export type ReconcileOutcome = { result: 'applied' | 'unchanged'; labels: number } | 'waiting';
 
@@ -15,7 +24,7 @@ export interface LabelTarget {
    * Makes the target hold exactly `desired` (of what it owns). `fresh` asks it to re-read instead of
    * trusting cached state. Throws on API/IO failure; the controller backs off and retries.
    */
-  reconcile(desired: Readonly<Record<string, string>>, fresh: boolean): Promise<ReconcileOutcome>;
+  reconcile(desired: DesiredState, fresh: boolean): Promise<ReconcileOutcome>;
   /**
    * Optional: follows changes to the target and calls `changed` when it may have drifted, until `signal`
    * aborts. Without it, drift is repaired at the next resync.

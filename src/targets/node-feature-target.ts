@@ -3,12 +3,13 @@ import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import { desiredNodeFeature, nodeFeatureName, updatedNodeFeature } from '../nfd/node-feature.ts';
-import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
+import type { DesiredState, LabelTarget, ReconcileOutcome } from './label-target.ts';
 
 /**
- * --publish-nodefeature: the labels go into this node's NodeFeature object and nfd-master applies them. The
- * object is ours alone; it is created when missing and replaced (guarded by resourceVersion) when its
- * labels differ. Drift is repaired at each resync.
+ * --publish-nodefeature: the labels go into this node's NodeFeature object and nfd-master applies them; the
+ * devicetree's features go beside them for users' NodeFeatureRules. The object is ours alone; it is created
+ * when missing and replaced (guarded by resourceVersion) when its labels or features differ. Drift is
+ * repaired at each resync.
  */
 export class NodeFeatureTarget implements LabelTarget {
   readonly description: string;
@@ -29,9 +30,9 @@ export class NodeFeatureTarget implements LabelTarget {
     this.permissionHint = `the service account needs get, create and update on nodefeatures.nfd.k8s-sigs.io in namespace ${options.namespace}`;
   }
 
-  reconcile(desired: Readonly<Record<string, string>>): Promise<ReconcileOutcome> {
-    const wanted = desiredNodeFeature(this.#nodeName, this.#namespace, desired);
-    const labels = Object.keys(desired).length;
+  reconcile(desired: DesiredState): Promise<ReconcileOutcome> {
+    const wanted = desiredNodeFeature(this.#nodeName, this.#namespace, desired.labels, desired.features);
+    const labels = Object.keys(desired.labels).length;
     return retryOnConflict(
       this.description,
       async () => {
@@ -43,7 +44,7 @@ export class NodeFeatureTarget implements LabelTarget {
           if (updated === undefined) return { result: 'unchanged', labels };
           await this.#client.replaceNodeFeature(this.#namespace, updated);
         }
-        this.#logger.info(`${stored === undefined ? 'created' : 'updated'} ${this.description}`, { labels: Object.keys(desired) });
+        this.#logger.info(`${stored === undefined ? 'created' : 'updated'} ${this.description}`, { labels: Object.keys(desired.labels) });
         return { result: 'applied', labels };
       },
       () => this.#metrics.reconciles.inc({ result: 'conflict' }),

@@ -9,7 +9,7 @@ import { type LabelPlan, observedNode, planLabelPatch } from '../node-labels/pla
 import { FIGHT_HOLDS_MS, FIGHT_WINDOW_MS, RepairGuard } from '../node-labels/repair-guard.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
-import type { LabelTarget, ReconcileOutcome } from './label-target.ts';
+import type { DesiredState, LabelTarget, ReconcileOutcome } from './label-target.ts';
 
 export interface NodeLabelsTargetOptions {
   readonly nodeName: string;
@@ -72,7 +72,8 @@ export class NodeLabelsTarget implements LabelTarget {
     if (!signal.aborted) await watcher.run();
   }
 
-  reconcile(desired: Readonly<Record<string, string>>, fresh: boolean): Promise<ReconcileOutcome> {
+  /** Node labels only; features are ignored. */
+  reconcile({ labels: desired }: DesiredState, fresh: boolean): Promise<ReconcileOutcome> {
     return retryOnConflict(
       this.description,
       async (retry) => {
