@@ -168,6 +168,9 @@ describe('examples/: manifests', () => {
   });
 
   for (const { file, object, id } of manifests) {
+    // NFD's kinds have no schema here: the real API server validates them against NFD's own CRD
+    // (__tests__/e2e/node-feature.test.ts), and __tests__/nfd/example-rules.test.ts checks what they match.
+    if (String(object.apiVersion).startsWith('nfd.k8s-sigs.io/')) continue;
     test(`${file}: ${id} is valid against the Kubernetes schemas`, async () => {
       assert.deepEqual(await validate(object), []);
     });
