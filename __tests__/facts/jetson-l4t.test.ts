@@ -47,6 +47,7 @@ const BOARDS: Record<string, Board> = {
       [`${B}nvidia-gm20b`]: '1',
       ...gpuFacts('gm20b', 'maxwell', 5, 3),
       [`${T}soc`]: 'tegra210',
+      [`${T}memory.gib`]: '4', // Jetson Nano module data sheet: 4 GB LPDDR4
       [`${T}module`]: 'p3448-0000',
       [`${T}product`]: 'jetson-nano-4gb',
       [`${T}l4t.devicetree`]: 'true',
@@ -64,6 +65,7 @@ const BOARDS: Record<string, Board> = {
       [`${B}nvidia-gp10b`]: '1',
       ...gpuFacts('gp10b', 'pascal', 6, 2),
       [`${T}soc`]: 'tegra186',
+      [`${T}memory.gib`]: '4', // TX2 NX: 4 GB LPDDR4
       [`${T}module`]: 'p3636-0001',
       [`${T}product`]: 'jetson-tx2-nx',
       [`${T}l4t.devicetree`]: 'true',
@@ -82,6 +84,7 @@ const BOARDS: Record<string, Board> = {
       [`${B}nvidia-gp10b`]: '1',
       ...gpuFacts('gp10b', 'pascal', 6, 2),
       [`${T}soc`]: 'tegra186',
+      [`${T}memory.gib`]: '8', // TX2: 8 GB LPDDR4
       [`${T}module`]: 'p3310-1000',
       [`${T}product`]: 'jetson-tx2',
       [`${T}l4t.devicetree`]: 'true',
@@ -140,6 +143,7 @@ const BOARDS: Record<string, Board> = {
       [`${T}dla.count`]: '2', // nvdla0, nvdla1 under host1x, "okay"
       [`${T}pva.count`]: '1', // pva0
       [`${T}soc`]: 'tegra234',
+      [`${T}memory.gib`]: '32', // the AGX Orin developer kit\'s module: 32 GB LPDDR5
       [`${T}module`]: 'p3701-0000',
       [`${T}product`]: 'jetson-agx-orin-devkit',
       [`${T}l4t.devicetree`]: 'true',
@@ -224,10 +228,23 @@ describe('what the bootloader and the root filesystem add on a running board', {
     assert.equal(labels(['--dtb', withIds])[`${T}product`], 'jetson-orin-nano-8gb');
   });
 
+  test('/chosen/ids as NVIDIA\'s UEFI writes it: each id with its NUL and a space, then a newline, no final NUL', () => {
+    // edk2-nvidia DxeDtPlatformDtbKernelLoaderLib.c AddBoardProperties: fdt_appendprop of each EEPROM's board id
+    // (board-SKU-fab, 13 characters, NUL included) and of " ", then "\n". An R36.5 Orin NX shows
+    // "3767-0000-301 3768-0000-ES1"; here the Orin Nano 8GB's module id with the same layout.
+    const bytes = [...Buffer.from('3767-0005-300\0 3768-0000-ES1\0 \n', 'latin1')].map((b) => b.toString(16));
+    const withIds = edited(ORIN_NANO, 'orin-uefi-ids.dtb', ['-t', 'bx', '/chosen', 'ids', ...bytes]);
+    const got = labels(['--dtb', withIds]);
+    assert.equal(got[`${T}module`], 'p3767-0005');
+    assert.equal(got[`${T}product`], 'jetson-orin-nano-8gb');
+    assert.equal(got[`${T}memory.gib`], '8');
+  });
+
   test('no board id on a blob shared by several SKUs: neither module nor product, and -o wide says why', () => {
     const wide = runCli(['labels', '-o', 'wide', '--dtb', blob(ORIN_NANO)]);
     assert.match(wide.stdout, /^ {2}module: the tree names several modules \(p3767-0003, p3767-0005\)/m);
     assert.match(wide.stdout, /^ {2}product: needs the module$/m);
+    assert.match(wide.stdout, /^ {2}memory\.gib: needs the module$/m);
   });
 
   test('JetPack 6.2\'s super devicetree (board compatible "...+p3767-0005-super") gives the -super product', () => {
@@ -291,6 +308,57 @@ describe('what the bootloader and the root filesystem add on a running board', {
     const withGhost = labels(['--dtb', ghost, '--nvidia-gpu-present']);
     assert.equal(withGhost['nvidia.com/gpu.present'], 'true');
     assert.equal(withGhost[`${T}gpu.chip`], 'ga10b');
+  });
+});
+
+describe('--nvidia-gfd-labels: GPU Feature Discovery\'s keys with each Tegra GPU\'s values', { skip: SKIP }, () => {
+  // GFD (NVIDIA/k8s-device-plugin internal/lm/resource.go) without NVML takes the product from the CUDA device
+  // name with spaces as "-" (deviceQuery: "NVIDIA Tegra X1", "NVIDIA Tegra X2", "Xavier", "Orin"), the family
+  // from the compute capability, and memory in MiB; here memory is the module's RAM, so only with the module.
+  const N = 'nvidia.com/';
+  const gfd = (product: string, family: string, major: number, minor: number, memoryMiB?: number) => ({
+    [`${N}gpu.product`]: product,
+    [`${N}gpu.family`]: family,
+    [`${N}gpu.compute.major`]: String(major),
+    [`${N}gpu.compute.minor`]: String(minor),
+    [`${N}gpu.count`]: '1',
+    ...(memoryMiB === undefined ? {} : { [`${N}gpu.memory`]: String(memoryMiB) }),
+  });
+  const EXPECTED: Record<string, Record<string, string>> = {
+    'tegra210-p3448-0000-p3449-0000-b00.dtb': gfd('NVIDIA-Tegra-X1', 'maxwell', 5, 3, 4096),
+    'tegra186-p3636-0001-p3509-0000-a01.dtb': gfd('NVIDIA-Tegra-X2', 'pascal', 6, 2, 4096),
+    'tegra186-quill-p3310-1000-c03-00-base.dtb': gfd('NVIDIA-Tegra-X2', 'pascal', 6, 2, 8192),
+    'tegra194-p3668-all-p3509-0000.dtb': gfd('Xavier', 'volta', 7, 2), // two SKUs, no board id: no module, no memory
+    'tegra234-p3767-0003-p3768-0000-a0.dtb': gfd('Orin', 'ampere', 8, 7), // likewise
+    'tegra234-p3701-0000-p3737-0000.dtb': gfd('Orin', 'ampere', 8, 7, 32768),
+  };
+  for (const [file, expected] of Object.entries(EXPECTED)) {
+    test(file, () => {
+      const got = labels(['--dtb', blob(file), '--nvidia-gfd-labels']);
+      const nvidia = Object.fromEntries(Object.entries(got).filter(([key]) => key.startsWith(N)));
+      assert.deepEqual(nvidia, expected);
+      // Nothing else changes.
+      const plain = labels(['--dtb', blob(file)]);
+      assert.deepEqual(Object.fromEntries(Object.entries(got).filter(([key]) => !key.startsWith(N))), plain);
+    });
+  }
+
+  test('-o wide says which GFD keys are missing and why; a disabled GPU gets none', () => {
+    const wide = runCli(['labels', '-o', 'wide', '--nvidia-gfd-labels', '--dtb', blob('tegra234-p3767-0003-p3768-0000-a0.dtb')]);
+    assert.match(wide.stdout, /^ {2}nvidia\.com\/gpu\.memory: the board's RAM is not known \(see memory\.gib\)$/m);
+    const off = edited('tegra210-p3448-0000-p3449-0000-b00.dtb', 'nano-gpu-off.dtb', ['-t', 's', '/gpu', 'status', 'disabled']);
+    const got = labels(['--dtb', off, '--nvidia-gfd-labels', '--include-disabled']);
+    assert.deepEqual(Object.keys(got).filter((key) => key.startsWith(N)), []);
+    for (const extra of [[], ['--include-disabled']]) {
+      const wide = runCli(['labels', '-o', 'wide', '--nvidia-gfd-labels', '--dtb', off, ...extra]).stdout;
+      assert.match(wide, /^ {2}nvidia\.com\/gpu\.\*: \/gpu is not enabled \(status "disabled"\)$/m, extra.join(' '));
+    }
+  });
+
+  test('--no-tegra-facts with --nvidia-gfd-labels is a usage error', () => {
+    const result = runCli(['labels', '--dtb', blob('tegra210-p3448-0000-p3449-0000-b00.dtb'), '--no-tegra-facts', '--nvidia-gfd-labels']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--nvidia-gfd-labels needs the Jetson facts: drop --no-tegra-facts/);
   });
 });
 

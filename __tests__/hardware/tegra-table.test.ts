@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import table from '../../src/hardware/tegra.json' with { type: 'json' };
-import { jetpackMajor, jetsonProduct, TEGRA_GPU_COMPATIBLES, tegraEngine, tegraGpu, tegraSoc } from '../../src/hardware/tegra.ts';
+import { jetpackMajor, jetsonModule, TEGRA_GPU_COMPATIBLES, tegraEngine, tegraGpu, tegraSoc } from '../../src/hardware/tegra.ts';
 
 test('every GPU row is well formed', () => {
   for (const [compatible, gpu] of Object.entries(table.gpus)) {
@@ -62,8 +62,9 @@ test('L4T major → JetPack major, as NVIDIA ships them', () => {
 });
 
 test('module table: part numbers with their SKU, products valid as label values', () => {
-  for (const [part, product] of Object.entries(table.modules)) {
+  for (const [part, { product, memoryGiB }] of Object.entries(table.modules)) {
     assert.match(part, /^p\d{4}-\d{4}$/);
+    assert.ok([2, 4, 8, 16, 32, 64, 128].includes(memoryGiB), `${part}: ${memoryGiB} GiB is a size Jetson modules come in`);
     assert.match(product, /^jetson-[a-z0-9]+(-[a-z0-9]+)*$/);
     assert.ok(`${product}-super`.length <= 63, `${product}-super fits a label value`);
   }
@@ -91,6 +92,21 @@ test('module table against NVIDIA\'s "Jetson Module EEPROM Layout" (L4T 32.7 gui
     'p3701-0004': 'jetson-agx-orin-32gb',
     'p3701-0005': 'jetson-agx-orin-64gb',
   };
-  for (const [part, product] of Object.entries(expected)) assert.equal(jetsonProduct(part), product, part);
-  assert.equal(jetsonProduct('p3767-9999'), undefined);
+  for (const [part, product] of Object.entries(expected)) assert.equal(jetsonModule(part)?.product, product, part);
+  assert.equal(jetsonModule('p3767-9999'), undefined);
+});
+
+test('module RAM, as NVIDIA\'s module data sheets give it (and the GB in most products\' names)', () => {
+  const expected: Record<string, number> = {
+    'p2180-1000': 4, // TX1
+    'p3448-0000': 4, 'p3448-0002': 4, 'p3448-0003': 2, // Nano 4GB (dev kit, production), Nano 2GB
+    'p3310-1000': 8, 'p3489-0000': 8, 'p3489-0888': 4, 'p3636-0001': 4, // TX2, TX2i, TX2 4GB, TX2 NX
+    'p2888-0006': 8, 'p2888-0001': 16, 'p2888-0004': 32, 'p2888-0005': 64, 'p2888-0008': 32, // AGX Xavier 8/16/32/64, Industrial
+    'p3668-0000': 8, 'p3668-0001': 8, 'p3668-0003': 16, // Xavier NX (dev kit, 8GB, 16GB)
+    'p3767-0000': 16, 'p3767-0001': 8, 'p3767-0003': 8, 'p3767-0004': 4, 'p3767-0005': 8, // Orin NX 16/8, Orin Nano 8/4, dev kit
+    'p3701-0000': 32, 'p3701-0004': 32, 'p3701-0005': 64, 'p3701-0008': 64, // AGX Orin dev kit, 32GB, 64GB, Industrial
+    'p3834-0000': 64, 'p3834-0008': 128, // Thor T4000, T5000
+  };
+  assert.deepEqual(new Set(Object.keys(table.modules)), new Set(Object.keys(expected)));
+  for (const [part, gib] of Object.entries(expected)) assert.equal(jetsonModule(part)?.memoryGiB, gib, part);
 });

@@ -18,6 +18,8 @@ export const JETSON_NANO_FACTS: Readonly<Record<string, string>> = {
   'tegra.beta.devicetree.org/gpu.compute.minor': '3',
   'tegra.beta.devicetree.org/gpu.family': 'maxwell',
   'tegra.beta.devicetree.org/l4t.devicetree': 'true',
+  // The Nano developer kit module has 4 GB of RAM (NVIDIA's Jetson Nano module data sheet).
+  'tegra.beta.devicetree.org/memory.gib': '4',
   'tegra.beta.devicetree.org/module': 'p3448-0000',
   // SKU 0000 of board 3448 is the Jetson Nano (4 GB) developer kit module: NVIDIA's L4T developer guide,
   // "Jetson Module EEPROM Layout".

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { NVIDIA_GPU_PRESENT } from '../facts/tegra-facts.ts';
+import { NVIDIA_KEYS } from '../facts/nvidia-labels.ts';
 import { isValidDnsLabel, isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
 import { type Ownership, ownership } from '../node-labels/ownership.ts';
 import { accepting } from './arg-parsers.ts';
@@ -19,7 +19,7 @@ export interface InstanceFlags {
 
 /** The ownership record and namespaces of the instance the flags describe. */
 export function labelOwnership(flags: LabelFlags & InstanceFlags): Ownership {
-  const owner = ownership({ prefix: flags.prefix, tegraPrefix: tegraPrefixOf(flags), instance: flags.instance, borrowedKeys: [NVIDIA_GPU_PRESENT] });
+  const owner = ownership({ prefix: flags.prefix, tegraPrefix: tegraPrefixOf(flags), instance: flags.instance, borrowedKeys: NVIDIA_KEYS });
   const domain = owner.annotation.slice(0, owner.annotation.indexOf('/'));
   if (!isValidDnsSubdomain(domain)) throw new UsageError(`the ownership annotation ${owner.annotation} would be too long: use a shorter --prefix or --instance`);
   return owner;

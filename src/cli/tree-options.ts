@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TreeLocation } from '../devicetree/load-tree.ts';
 import type { LabelRules } from '../discover.ts';
-import { NVIDIA_GPU_PRESENT } from '../facts/tegra-facts.ts';
+import { NVIDIA_GPU_PRESENT } from '../facts/nvidia-labels.ts';
 import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
 import { isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
 import { accepting, nonEmpty } from './arg-parsers.ts';
@@ -42,7 +42,8 @@ export function addLabelOptions(command: Command): Command {
     .addOption(new Option('--include-disabled', 'also label nodes whose status is not "okay"'))
     .addOption(new Option('--tegra-prefix <prefix>', 'key prefix of the Jetson facts (default: tegra.<prefix>)').argParser(parsePrefix))
     .addOption(new Option('--no-tegra-facts', 'do not add Jetson facts (SoC, module, GPU compute capability, L4T release)'))
-    .addOption(new Option('--nvidia-gpu-present', `also set ${NVIDIA_GPU_PRESENT}=true on a node with an enabled Tegra GPU (for NVIDIA's device plugin and GFD charts)`));
+    .addOption(new Option('--nvidia-gpu-present', `also set ${NVIDIA_GPU_PRESENT}=true on a node with an enabled Tegra GPU (for NVIDIA's device plugin and GFD charts)`))
+    .addOption(new Option('--nvidia-gfd-labels', "also set GPU Feature Discovery's nvidia.com/gpu.* keys (family, compute capability, product, count, memory) for a Tegra GPU, where GFD does not run"));
 }
 
 export interface LabelFlags {
@@ -52,6 +53,7 @@ export interface LabelFlags {
   tegraPrefix?: string;
   tegraFacts: boolean;
   nvidiaGpuPresent?: boolean;
+  nvidiaGfdLabels?: boolean;
 }
 
 /** The Jetson facts' key prefix: --tegra-prefix, else tegra.<prefix>. */
@@ -64,12 +66,14 @@ export function labelRules(flags: LabelFlags): LabelRules {
     if (!isValidDnsSubdomain(tegraPrefix)) throw new UsageError(`--tegra-prefix: tegra.${flags.prefix} is longer than a DNS subdomain may be; set --tegra-prefix`);
     if (tegraPrefix === flags.prefix) throw new UsageError('--tegra-prefix must differ from --prefix, or fact keys could collide with compatible-derived keys');
   }
-  if (flags.nvidiaGpuPresent === true && !flags.tegraFacts) throw new UsageError('--nvidia-gpu-present needs the Jetson facts: drop --no-tegra-facts');
+  for (const [flag, set] of [['--nvidia-gpu-present', flags.nvidiaGpuPresent], ['--nvidia-gfd-labels', flags.nvidiaGfdLabels]] as const) {
+    if (set === true && !flags.tegraFacts) throw new UsageError(`${flag} needs the Jetson facts: drop --no-tegra-facts`);
+  }
   return {
     nodeNames: flags.nodes ?? [],
     prefix: flags.prefix,
     includeDisabled: flags.includeDisabled === true,
-    tegra: flags.tegraFacts ? { prefix: tegraPrefix, gpuPresent: flags.nvidiaGpuPresent === true } : undefined,
+    tegra: flags.tegraFacts ? { prefix: tegraPrefix, gpuPresent: flags.nvidiaGpuPresent === true, gfdLabels: flags.nvidiaGfdLabels === true } : undefined,
   };
 }
 

@@ -3,18 +3,18 @@
 // src/hardware/tegra.json, and from the host's L4T release file. Keys live under their own prefix
 // (tegra.beta.devicetree.org by default), apart from the compatible-derived <vendor>-<model> keys.
 import type { DtNode } from '../devicetree/tree.ts';
-import { jetpackMajor, jetsonProduct, socGpu, type TegraGpu, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
+import { jetpackMajor, jetsonModule, socGpu, type TegraGpu, tegraEngine, tegraGpu, tegraSoc } from '../hardware/tegra.ts';
 import type { Selection } from '../selection/select-nodes.ts';
 import type { L4tReleaseReading } from './l4t-release.ts';
-
-/** The key NVIDIA's device plugin and GPU Feature Discovery charts schedule on; opt-in (--nvidia-gpu-present). */
-export const NVIDIA_GPU_PRESENT = 'nvidia.com/gpu.present';
+import { gfdLabels, NVIDIA_GPU_PRESENT } from './nvidia-labels.ts';
 
 export interface TegraFactOptions {
   /** Prefix of the fact keys, e.g. tegra.beta.devicetree.org. */
   readonly prefix: string;
   /** Also set nvidia.com/gpu.present=true when the tree has an enabled Tegra GPU. */
   readonly gpuPresent: boolean;
+  /** Also set GPU Feature Discovery's keys (nvidia.com/gpu.family, ...) for the Tegra GPU. */
+  readonly gfdLabels?: boolean;
 }
 
 export interface FactSet {
@@ -46,35 +46,33 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
   if (soc !== undefined) fact('soc', soc, `/ compatible "nvidia,${soc}"`);
 
   const module = modulePartNumber(root, rootCompatibles);
+  let memory: { gib: number; source: string } | undefined;
   if ('value' in module) {
     fact('module', module.value, module.source);
-    const product = jetsonProduct(module.value);
+    const known = jetsonModule(module.value);
     // NVIDIA's "super" devicetrees (JetPack 6.2's higher power modes) name the board "<carrier>+<module>-super".
     const superTree = rootCompatibles.find((c) => c.startsWith('nvidia,') && c.endsWith(`+${module.value}-super`));
-    if (product === undefined) notes.push(`product: module ${module.value} is not in the module table (src/hardware/tegra.json)`);
-    else if (superTree !== undefined) fact('product', `${product}-super`, `derived: module ${module.value} is a ${product} (src/hardware/tegra.json); / compatible "${superTree}" is NVIDIA's super devicetree`);
-    else fact('product', product, `derived: module ${module.value} is a ${product} (src/hardware/tegra.json)`);
+    const table = `module ${module.value} is a ${known?.product} (src/hardware/tegra.json)`;
+    if (known === undefined) notes.push(`product: module ${module.value} is not in the module table (src/hardware/tegra.json)`, 'memory.gib: needs a module the table knows');
+    else {
+      if (superTree !== undefined) fact('product', `${known.product}-super`, `derived: ${table}; / compatible "${superTree}" is NVIDIA's super devicetree`);
+      else fact('product', known.product, `derived: ${table}`);
+      memory = { gib: known.memoryGiB, source: `derived: ${table} with ${known.memoryGiB} GiB of RAM` };
+      fact('memory.gib', memory.gib, memory.source);
+    }
   } else if (module.note !== undefined) {
     notes.push(`module: ${module.note}`);
-    notes.push('product: needs the module');
+    notes.push('product: needs the module', 'memory.gib: needs the module');
   }
 
-  const gpuFacts = ({ family, compute }: Omit<TegraGpu, 'chip'>, source: string) => {
-    fact('gpu.family', family, source);
-    fact('gpu.compute.major', compute.major, source);
-    fact('gpu.compute.minor', compute.minor, source);
-  };
   // A Tegra SoC has one GPU: the first node the table knows (a second match would be a malformed tree), or,
   // where the GPU is no devicetree node (Thor's is on PCIe), the SoC's.
-  const gpuNode = selection.selected.find((node) => tegraGpu(node.compatibles) !== undefined);
-  const fromSoc = soc === undefined ? undefined : socGpu(soc);
-  if (gpuNode !== undefined) {
-    const gpu = tegraGpu(gpuNode.compatibles)!;
-    const source = `${gpuNode.path} compatible "nvidia,${gpu.chip}" (src/hardware/tegra.json)`;
-    fact('gpu.chip', gpu.chip, source);
-    gpuFacts(gpu, source);
-  } else if (fromSoc !== undefined) {
-    gpuFacts(fromSoc, `derived: the ${soc} SoC's GPU, which is no devicetree node (src/hardware/tegra.json)`);
+  const gpu = socGpuFinding(soc, selection);
+  if (gpu !== undefined) {
+    if (gpu.chip !== undefined) fact('gpu.chip', gpu.chip, gpu.source);
+    fact('gpu.family', gpu.family, gpu.source);
+    fact('gpu.compute.major', gpu.compute.major, gpu.source);
+    fact('gpu.compute.minor', gpu.compute.minor, gpu.source);
   }
 
   // Accelerators TensorRT and VPI place work on: the enabled engines, as the tree says. On a running board
@@ -94,7 +92,7 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
   }
 
   if (root.property('nvidia,dtsfilename') !== undefined) fact('l4t.devicetree', 'true', '/ nvidia,dtsfilename (set by NVIDIA\'s L4T kernel build)');
-  else if (soc === 'tegra264') notes.push('l4t.devicetree: Thor trees carry no nvidia,dtsfilename, so an L4T build is not told from another (the chart\'s -l4t DaemonSet does not start here)');
+  else if (soc === 'tegra264') notes.push('l4t.devicetree: Thor trees carry no nvidia,dtsfilename, so an L4T build is not told from another (the chart\'s -l4t DaemonSet takes Thor by its soc fact: tegra.l4tRelease.socs)');
 
   if (l4t === undefined) {
     if (soc !== undefined) notes.push('l4t.release: not read (the host root is read only with --host-root, the default)');
@@ -111,20 +109,39 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
     notes.push(`l4t.release: ${l4t.absent} does not exist (not a JetPack root filesystem, or not mounted)`);
   }
 
+  // The selection holds every Tegra GPU node of the tree, enabled or not (selectNodes picks them by compatible).
+  const gpuNodes = [...selection.selected, ...selection.disabled].filter((node) => tegraGpu(node.compatibles) !== undefined);
+  const enabledGpu = gpuNodes.find((node) => node.enabled);
+  const noGpu = () => (gpuNodes[0] === undefined ? 'no Tegra GPU in the tree' : `${gpuNodes[0].path} is not enabled (status "${gpuNodes[0].status ?? ''}")`);
   if (options.gpuPresent) {
-    // The selection holds every Tegra GPU node of the tree, enabled or not (selectNodes picks them by compatible).
-    const gpuNodes = [...selection.selected, ...selection.disabled].filter((node) => tegraGpu(node.compatibles) !== undefined);
-    const enabled = gpuNodes.find((node) => node.enabled);
-    if (enabled !== undefined) {
+    if (enabledGpu !== undefined) {
       labels[NVIDIA_GPU_PRESENT] = 'true';
-      sources[NVIDIA_GPU_PRESENT] = [`${enabled.path}: an enabled Tegra GPU (--nvidia-gpu-present)`];
-    } else {
-      const off = gpuNodes[0];
-      notes.push(`${NVIDIA_GPU_PRESENT}: ${off === undefined ? 'no Tegra GPU in the tree' : `${off.path} is not enabled (status "${off.status ?? ''}")`}`);
+      sources[NVIDIA_GPU_PRESENT] = [`${enabledGpu.path}: an enabled Tegra GPU (--nvidia-gpu-present)`];
+    } else notes.push(`${NVIDIA_GPU_PRESENT}: ${noGpu()}`);
+  }
+
+  if (options.gfdLabels === true) {
+    if (gpu === undefined || !gpu.enabled) notes.push(`nvidia.com/gpu.*: ${noGpu()}`);
+    else {
+      const nvidia = gfdLabels({ gpu, source: gpu.source, memory: memory === undefined ? undefined : { mib: memory.gib * 1024, source: memory.source } });
+      Object.assign(labels, nvidia.labels);
+      Object.assign(sources, nvidia.sources);
+      notes.push(...nvidia.notes);
     }
   }
 
   return { labels, sources, notes };
+}
+
+/** The SoC's GPU: its devicetree node, or the SoC table's entry where it has none; undefined for neither. */
+function socGpuFinding(soc: string | undefined, selection: Selection): (Omit<TegraGpu, 'chip'> & { chip?: string; enabled: boolean; source: string }) | undefined {
+  const node = selection.selected.find((candidate) => tegraGpu(candidate.compatibles) !== undefined);
+  if (node !== undefined) {
+    const gpu = tegraGpu(node.compatibles)!;
+    return { ...gpu, enabled: node.enabled, source: `${node.path} compatible "nvidia,${gpu.chip}" (src/hardware/tegra.json)` };
+  }
+  const fromSoc = soc === undefined ? undefined : socGpu(soc);
+  return fromSoc === undefined ? undefined : { ...fromSoc, enabled: true, source: `derived: the ${soc} SoC's GPU, which is no devicetree node (src/hardware/tegra.json)` };
 }
 
 /** pNNNN-NNNN: NVIDIA's part number (module or carrier board) and SKU, without the revision. */
@@ -163,7 +180,10 @@ function modulePartNumber(root: DtNode, rootCompatibles: readonly string[]): Mod
 function boardIds(root: DtNode): Array<{ id: string; source: string }> {
   const chosen = root.child('chosen');
   const ids: Array<{ id: string; source: string }> = [];
-  for (const id of chosen?.property('ids')?.asString()?.split(/\s+/) ?? []) if (id !== '') ids.push({ id, source: '/chosen/ids' });
+  // NVIDIA's UEFI appends each EEPROM's id with its NUL, then a space, and ends with a newline
+  // ("3767-0000-301\0 3768-0000-ES1\0 \n", edk2-nvidia AddBoardProperties): no string-list reader takes that.
+  const raw = chosen?.property('ids')?.value.toString('latin1') ?? '';
+  for (const id of raw.split(/[\0\s]+/)) if (id !== '') ids.push({ id, source: '/chosen/ids' });
   for (const property of chosen?.child('plugin-manager')?.child('ids')?.properties ?? []) ids.push({ id: property.name, source: '/chosen/plugin-manager/ids' });
   return ids;
 }

@@ -9,13 +9,15 @@ export interface TegraGpu {
   readonly family: string;
   /** CUDA compute capability. */
   readonly compute: { readonly major: number; readonly minor: number };
+  /** The device name CUDA reports (NVIDIA Tegra X1, Orin), where a published deviceQuery output shows it. */
+  readonly cudaName?: string;
 }
 
 const GPUS: ReadonlyMap<string, TegraGpu> = new Map(Object.entries(table.gpus));
 const SOCS: ReadonlyMap<string, string> = new Map(Object.entries(table.socs));
 const JETPACK: ReadonlyMap<number, number> = new Map(Object.entries(table.jetpackByL4tMajor).map(([l4t, jetpack]) => [Number(l4t), jetpack]));
 
-const MODULES: ReadonlyMap<string, string> = new Map(Object.entries(table.modules));
+const MODULES: ReadonlyMap<string, JetsonModule> = new Map(Object.entries(table.modules));
 const SOC_GPUS: ReadonlyMap<string, Omit<TegraGpu, 'chip'>> = new Map(Object.entries(table.socGpus));
 const ENGINES: ReadonlyMap<string, TegraEngine> = new Map(
   Object.entries(table.engines).flatMap(([engine, compatibles]) => compatibles.map((compatible) => [compatible, { engine, compatible }] as const)),
@@ -60,9 +62,17 @@ function firstKnown<T>(known: ReadonlyMap<string, T>, compatibles: readonly stri
   return undefined;
 }
 
-/** The product (jetson-orin-nano-8gb, ...) of a module part number with its SKU (p3767-0005), or undefined. */
-export function jetsonProduct(module: string): string | undefined {
-  return MODULES.get(module);
+/** A Jetson module as NVIDIA sells it. */
+export interface JetsonModule {
+  /** The product, valid as a label value: jetson-orin-nano-8gb, ... */
+  readonly product: string;
+  /** Its RAM, which CPU and GPU share. */
+  readonly memoryGiB: number;
+}
+
+/** The module a part number with its SKU (p3767-0005) names, or undefined. */
+export function jetsonModule(part: string): JetsonModule | undefined {
+  return MODULES.get(part);
 }
 
 /** The GPU of an SoC whose GPU is no devicetree node (Thor's is a PCIe device), or undefined. */
