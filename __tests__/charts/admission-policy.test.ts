@@ -82,6 +82,10 @@ describe('admission policy: structure', () => {
     assert.equal(custom.adopt, 'true');
     assert.equal(custom.ownershipKey, "'gpu.dt-node-labeller.dt.example.com/owned-labels'");
     assert.equal(variables(policy({ values: { tegra: { facts: false } } })).prefixes, "['beta.devicetree.org/']");
+    // GFD's six keys, as NVIDIA's GPU Feature Discovery names them (k8s-device-plugin internal/lm/resource.go).
+    const gfd = "'nvidia.com/gpu.family', 'nvidia.com/gpu.compute.major', 'nvidia.com/gpu.compute.minor', 'nvidia.com/gpu.product', 'nvidia.com/gpu.count', 'nvidia.com/gpu.memory'";
+    assert.equal(variables(policy({ values: { tegra: { gfdLabels: true } } })).borrowedKeys, `[${gfd}]`);
+    assert.equal(variables(policy({ values: { tegra: { gfdLabels: true, nvidiaGpuPresent: true } } })).borrowedKeys, `['nvidia.com/gpu.present', ${gfd}]`);
   });
 
   test('every validation has its own message, so a denial says which check refused it', () => {
@@ -273,6 +277,17 @@ describe('admission policy: the CEL decides as intended', { skip: celSkip }, () 
     // Set by someone else (NFD, GFD): not listed, so neither changed nor removed, even with the option.
     const byGfd = { labels: { ...base, [GPU_PRESENT]: 'true' } };
     deniedBy(asLabeller(byGfd, { labels: base }, 'nano-1', { tegra: { nvidiaGpuPresent: true } }), 'remove');
+  });
+
+  test('GFD\'s keys only with tegra.gfdLabels; removing them by record either way; GFD\'s own never', () => {
+    const FAMILY = 'nvidia.com/gpu.family';
+    const mine = { labels: { ...base, [FAMILY]: 'maxwell' }, annotations: record(FAMILY) };
+    deniedBy(asLabeller({ labels: base }, mine), 'add');
+    allowed(asLabeller({ labels: base }, mine, 'nano-1', { tegra: { gfdLabels: true } }));
+    allowed(asLabeller(mine, { labels: base }));
+    const byGfd = { labels: { ...base, [FAMILY]: 'maxwell' } };
+    deniedBy(asLabeller(byGfd, { labels: base }, 'nano-1', { tegra: { gfdLabels: true } }), 'remove');
+    deniedBy(asLabeller(byGfd, { labels: { ...base, [FAMILY]: 'pascal' } }, 'nano-1', { tegra: { gfdLabels: true } }), 'change');
   });
 
   test('a custom instance uses its own record and may not touch the default instance’s', () => {

@@ -17,6 +17,7 @@ export const NFD_FEATURES_DIR = '/etc/kubernetes/node-feature-discovery/features
 export const VARIANT_LABEL = 'dt-node-labeller/variant';
 export const EDGE_ROLE = 'node-role.kubernetes.io/edge';
 export const L4T_KEY = 'tegra.beta.devicetree.org/l4t.devicetree';
+export const SOC_KEY = 'tegra.beta.devicetree.org/soc';
 /** The DaemonSet variants, in the order the chart renders them. */
 export type Variant = 'main' | 'l4t' | 'edge' | 'edge-l4t';
 
@@ -65,7 +66,7 @@ export const SCENARIOS: Readonly<Record<string, TemplateOptions>> = {
   },
   'Jetson options and an instance': {
     apiVersions: [VAP_API],
-    values: { labeller: { instance: 'gpu' }, tegra: { prefix: 'jetson.example.com', nvidiaGpuPresent: true } },
+    values: { labeller: { instance: 'gpu' }, tegra: { prefix: 'jetson.example.com', nvidiaGpuPresent: true, gfdLabels: true } },
   },
   'Jetson facts off': { values: { tegra: { facts: false } } },
   'no L4T release file': { values: { tegra: { l4tRelease: { enabled: false } } } },

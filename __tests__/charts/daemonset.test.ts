@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderChart } from '../helpers/helm.ts';
-import { daemonSet, daemonSets, L4T_KEY, labeller, NAMESPACE, NFD_FEATURES_DIR, SCENARIOS, scenario } from './chart.ts';
+import { daemonSet, daemonSets, L4T_KEY, SOC_KEY, labeller, NAMESPACE, NFD_FEATURES_DIR, SCENARIOS, scenario } from './chart.ts';
 
 const args = (name: string) => labeller(scenario(name)).container.args;
 
@@ -36,6 +36,7 @@ describe('DaemonSet: the run command line', () => {
       '--tegra-prefix=jetson.example.com',
       '--instance=gpu',
       '--nvidia-gpu-present',
+      '--nvidia-gfd-labels',
       '--resync-interval=5m',
       '--metrics-address=:8080',
       '--log-format=json',
@@ -180,7 +181,7 @@ describe('DaemonSet: pod', () => {
 });
 
 describe('DaemonSet: scheduling', () => {
-  test('by default only Linux nodes whose arch can have a devicetree and that have no L4T devicetree, tolerating every taint', () => {
+  test('by default only Linux nodes whose arch can have a devicetree, that have no L4T devicetree and are no Thor, tolerating every taint', () => {
     const { pod } = labeller(scenario('default'));
     assert.deepEqual(pod.nodeSelector, { 'kubernetes.io/os': 'linux' });
     assert.deepEqual(pod.affinity, {
@@ -191,6 +192,7 @@ describe('DaemonSet: scheduling', () => {
               matchExpressions: [
                 { key: 'kubernetes.io/arch', operator: 'In', values: ['arm64', 'arm', 'riscv64'] },
                 { key: L4T_KEY, operator: 'DoesNotExist' },
+                { key: SOC_KEY, operator: 'NotIn', values: ['tegra264'] },
               ],
             },
           ],
@@ -220,7 +222,7 @@ describe('DaemonSet: scheduling', () => {
     assert.deepEqual(pod.tolerations, [{ key: 'edge', operator: 'Exists', effect: 'NoSchedule' }]);
     const all = renderChart({ values: { architectures: [] } });
     assert.deepEqual(labeller(all).pod.affinity, {
-      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: L4T_KEY, operator: 'DoesNotExist' }] }] } },
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: L4T_KEY, operator: 'DoesNotExist' }, { key: SOC_KEY, operator: 'NotIn', values: ['tegra264'] }] }] } },
     });
     const none = renderChart({ values: { architectures: [], tegra: { l4tRelease: { enabled: false } } } });
     assert.equal(labeller(none).pod.affinity, undefined);
@@ -235,9 +237,22 @@ describe('DaemonSet: scheduling', () => {
       nodeAffinity: {
         ...nodeAffinity,
         requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: L4T_KEY, operator: 'DoesNotExist' }] }],
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: L4T_KEY, operator: 'DoesNotExist' }, { key: SOC_KEY, operator: 'NotIn', values: ['tegra264'] }] },
+          ],
         },
       },
+    });
+    // The -l4t DaemonSet: each term twice, once per way a node qualifies.
+    assert.deepEqual(labeller(renderChart({ values: { affinity: { nodeAffinity } } }), 'l4t').pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution, {
+      nodeSelectorTerms: [
+        { matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: L4T_KEY, operator: 'In', values: ['true'] }] },
+        { matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: SOC_KEY, operator: 'In', values: ['tegra264'] }] },
+      ],
+    });
+    const noSocs = renderChart({ values: { affinity: { nodeAffinity }, tegra: { l4tRelease: { socs: [] } } } });
+    assert.deepEqual(labeller(noSocs, 'l4t').pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution, {
+      nodeSelectorTerms: [{ matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: L4T_KEY, operator: 'In', values: ['true'] }] }],
     });
     const unsplit = renderChart({ values: { affinity: { nodeAffinity }, tegra: { l4tRelease: { enabled: false } } } });
     assert.deepEqual(labeller(unsplit).pod.affinity, { nodeAffinity });

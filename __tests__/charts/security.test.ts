@@ -199,7 +199,7 @@ describe('security: no value can make a pod privileged', () => {
         }),
         podAnnotations: fc.constantFrom({}, { privileged: 'true' }),
         priorityClassName: fc.constantFrom('', 'system-node-critical'),
-        tegra: fc.record({ facts: fc.boolean(), nvidiaGpuPresent: fc.boolean(), l4tRelease: fc.record({ enabled: fc.boolean() }) }),
+        tegra: fc.record({ facts: fc.boolean(), nvidiaGpuPresent: fc.boolean(), gfdLabels: fc.boolean(), l4tRelease: fc.record({ enabled: fc.boolean(), socs: fc.constantFrom([], ['tegra264'], ['tegra234', 'tegra264']) }) }),
         kubeedge: fc.record({ enabled: fc.boolean(), requireAuthorization: fc.boolean() }),
       },
       { requiredKeys: [] },
@@ -211,6 +211,7 @@ describe('security: no value can make a pod privileged', () => {
         if (v.serviceAccount?.create === false && v.serviceAccount.name === '') v.serviceAccount.name = 'existing';
         // Combinations the chart refuses on purpose (tested in values-schema.test.ts).
         if (v.tegra?.facts === false && v.tegra.nvidiaGpuPresent === true) v.tegra.nvidiaGpuPresent = false;
+        if (v.tegra?.facts === false && v.tegra.gfdLabels === true) v.tegra.gfdLabels = false;
         if (v.kubeedge?.enabled === true && 'featuresFile' in (v.nfd ?? {})) v.kubeedge.enabled = false;
         const result = helm(chartArgs({ values: v, apiVersions: apis }));
         assert.equal(result.status, 0, result.stderr);

@@ -143,6 +143,7 @@ describe('values.schema.json: the Jetson, instance and KubeEdge values', () => {
   const failing: [string, RegExp][] = [
     ['tegra.prefix=beta.devicetree.org', /tegra\.prefix must differ from labeller\.prefix/],
     ['tegra.facts=false,tegra.nvidiaGpuPresent=true', /tegra\.nvidiaGpuPresent needs tegra\.facts/],
+    ['tegra.facts=false,tegra.gfdLabels=true', /tegra\.gfdLabels needs tegra\.facts/],
     ['kubeedge.enabled=true,nfd.featuresFile.enabled=true', /kubeedge\.enabled is for the modes that talk to the API server/],
   ];
   for (const [set, message] of failing) {
@@ -188,7 +189,7 @@ describe('values.yaml', () => {
     assert.deepEqual(values.tolerations, [{ operator: 'Exists' }]);
     assert.deepEqual(values.architectures, ['arm64', 'arm', 'riscv64']);
     assert.equal(values.security?.runAsNonRoot, false);
-    assert.deepEqual(values.tegra, { facts: true, prefix: '', nvidiaGpuPresent: false, l4tRelease: { enabled: true } });
+    assert.deepEqual(values.tegra, { facts: true, prefix: '', nvidiaGpuPresent: false, gfdLabels: false, l4tRelease: { enabled: true, socs: ['tegra264'] } });
     assert.deepEqual(values.kubeedge, {
       enabled: false,
       requireAuthorization: false,

@@ -46,9 +46,11 @@ describe('the node-affinity evaluator itself', () => {
 
 describe('variants: every node gets exactly the one it should', () => {
   /** The variant a node must get: edge or not, by its role; -l4t where the labeller set l4t.devicetree=true. */
-  function expected(node: TestNode, options: { kubeedge: boolean; split: boolean; l4tKey?: string }): Variant {
+  /** -l4t also where the soc fact names a SoC of tegra.l4tRelease.socs (default: Thor, whose trees carry no L4T marker). */
+  function expected(node: TestNode, options: { kubeedge: boolean; split: boolean; l4tKey?: string; socs?: string[] }): Variant {
     const edge = options.kubeedge && node.labels[EDGE_ROLE] !== undefined;
-    const l4t = options.split && node.labels[options.l4tKey ?? L4T_KEY] === 'true';
+    const soc = node.labels[(options.l4tKey ?? L4T_KEY).replace(/l4t\.devicetree$/, 'soc')];
+    const l4t = options.split && (node.labels[options.l4tKey ?? L4T_KEY] === 'true' || (soc !== undefined && (options.socs ?? ['tegra264']).includes(soc)));
     return `${edge ? 'edge' : 'main'}${l4t ? '-l4t' : ''}`.replace('main-l4t', 'l4t') as Variant;
   }
 
@@ -57,17 +59,20 @@ describe('variants: every node gets exactly the one it should', () => {
     for (const arch of ['arm64', 'arm', 'riscv64']) {
       for (const edge of [false, true]) {
         for (const l4t of [false, true]) {
-          const labels = linux(arch);
-          if (edge) labels[EDGE_ROLE] = '';
-          if (l4t) labels[l4tKey] = 'true';
-          nodes.push({ name: `${arch}${edge ? '-edge' : ''}${l4t ? '-l4t' : ''}`, labels });
+          for (const soc of [undefined, 'tegra234', 'tegra264']) {
+            const labels = linux(arch);
+            if (edge) labels[EDGE_ROLE] = '';
+            if (l4t) labels[l4tKey] = 'true';
+            if (soc !== undefined) labels[l4tKey.replace(/l4t\.devicetree$/, 'soc')] = soc;
+            nodes.push({ name: `${arch}${edge ? '-edge' : ''}${l4t ? '-l4t' : ''}${soc === undefined ? '' : `-${soc}`}`, labels });
+          }
         }
       }
     }
     return nodes;
   }
 
-  const CASES: [string, TemplateOptions, { kubeedge: boolean; split: boolean; l4tKey?: string }][] = [
+  const CASES: [string, TemplateOptions, { kubeedge: boolean; split: boolean; l4tKey?: string; socs?: string[] }][] = [
     ['default', {}, { kubeedge: false, split: true }],
     ['KubeEdge', { values: { kubeedge: { enabled: true } } }, { kubeedge: true, split: true }],
     ['KubeEdge with requireAuthorization', { values: { kubeedge: { enabled: true, requireAuthorization: true } } }, { kubeedge: true, split: true }],
@@ -75,6 +80,8 @@ describe('variants: every node gets exactly the one it should', () => {
     ['Jetson facts off', { values: { tegra: { facts: false } } }, { kubeedge: false, split: false }],
     ['custom tegra prefix', { values: { tegra: { prefix: 'jetson.example.com' } } }, { kubeedge: false, split: true, l4tKey: 'jetson.example.com/l4t.devicetree' }],
     ['custom labeller prefix', { values: { labeller: { prefix: 'dt.example.com' } } }, { kubeedge: false, split: true, l4tKey: 'tegra.dt.example.com/l4t.devicetree' }],
+    ['no SoCs taken to run L4T', { values: { tegra: { l4tRelease: { socs: [] } } } }, { kubeedge: false, split: true, socs: [] }],
+    ['KubeEdge, Orin and Thor taken to run L4T', { values: { kubeedge: { enabled: true }, tegra: { l4tRelease: { socs: ['tegra234', 'tegra264'] } } } }, { kubeedge: true, split: true, socs: ['tegra234', 'tegra264'] }],
   ];
   for (const [name, options, shape] of CASES) {
     test(name, () => {
@@ -96,6 +103,9 @@ describe('variants: every node gets exactly the one it should', () => {
     assert.deepEqual(variantsOn(rendered, fresh), ['main']);
     const labelled = { name: 'nano', labels: { ...fresh.labels, [L4T_KEY]: 'true', 'tegra.beta.devicetree.org/soc': 'tegra210' } };
     assert.deepEqual(variantsOn(rendered, labelled), ['l4t']);
+    // Thor: no l4t.devicetree (its trees carry no L4T marker); the soc fact moves it.
+    const thor = { name: 'thor', labels: { ...fresh.labels, 'tegra.beta.devicetree.org/soc': 'tegra264' } };
+    assert.deepEqual(variantsOn(rendered, thor), ['l4t']);
   });
 
   test("the user's nodeAffinity and architectures are kept in every variant; the split is ANDed into each of its terms", () => {

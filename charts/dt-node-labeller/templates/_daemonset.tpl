@@ -1,6 +1,6 @@
 {{/*
 One labeller DaemonSet, for (dict "root" $ "variant" V) with V from dt-node-labeller.variants. Every DaemonSet of
-the chart is this one template: a variant adds its node-affinity expressions and, where it says so, the L4T
+the chart is this one template: a variant adds its node-affinity requirements and, where it says so, the L4T
 release file (l4t) or the KubeEdge settings (edge); nothing else differs.
 */}}
 {{- define "dt-node-labeller.daemonSet" -}}
@@ -15,7 +15,7 @@ release file (l4t) or the KubeEdge settings (edge); nothing else differs.
 {{- $hostNetwork := and $v.edge (not $kubeedge.requireAuthorization) }}
 {{- $port := ternary $kubeedge.metricsPort $values.metrics.port $hostNetwork }}
 {{- $affinity := dict }}
-{{- $_ := include "dt-node-labeller.affinityInto" (list $root $v.expressions $affinity) }}
+{{- $_ := include "dt-node-labeller.affinityInto" (list $root $v.alternatives $affinity) }}
 {{- $nodeSelector := merge (deepCopy $values.nodeSelector) (dict "kubernetes.io/os" "linux") }}
 {{- $tolerations := $values.tolerations | default (list) }}
 {{- if $v.edge }}
@@ -100,8 +100,13 @@ spec:
             {{- end }}
             {{- if not $values.tegra.facts }}
             - --no-tegra-facts
-            {{- else if $values.tegra.nvidiaGpuPresent }}
+            {{- else }}
+            {{- if $values.tegra.nvidiaGpuPresent }}
             - --nvidia-gpu-present
+            {{- end }}
+            {{- if $values.tegra.gfdLabels }}
+            - --nvidia-gfd-labels
+            {{- end }}
             {{- end }}
             {{- with $values.labeller.nodes }}
             - --nodes={{ join "," . }}

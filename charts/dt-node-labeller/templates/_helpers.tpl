@@ -135,6 +135,9 @@ runAsNonRoot: {{ ne $uid 0 }}
 {{- if and .Values.tegra.nvidiaGpuPresent (not .Values.tegra.facts) }}
 {{- fail "tegra.nvidiaGpuPresent needs tegra.facts: the GPU is found by the Jetson facts" }}
 {{- end }}
+{{- if and .Values.tegra.gfdLabels (not .Values.tegra.facts) }}
+{{- fail "tegra.gfdLabels needs tegra.facts: the GPU is found by the Jetson facts" }}
+{{- end }}
 {{- if and .Values.kubeedge.enabled (eq (include "dt-node-labeller.mode" .) "featuresFile") }}
 {{- fail "kubeedge.enabled is for the modes that talk to the API server: nfd.featuresFile needs no API access and runs on edge nodes as it is" }}
 {{- end }}
@@ -145,40 +148,51 @@ runAsNonRoot: {{ ne $uid 0 }}
 
 {{/*
 The labeller DaemonSets (JSON list): main, plus <fullname>-l4t when the L4T release file is wanted (see tegra in
-values.yaml), each doubled into an -edge variant with kubeedge.enabled. A variant is a name and the required
-node-affinity expressions that keep the variants on disjoint sets of nodes: every one of them has, for each
-split, either "In"/"Exists" or "DoesNotExist" on that split's key.
+values.yaml), each doubled into an -edge variant with kubeedge.enabled. A variant is a name and its required
+node-affinity "alternatives": lists of expressions, each ANDed into the terms, the lists ORed (a copy of every
+term per list). They keep the variants on disjoint sets of nodes: main requires l4t.devicetree absent and the
+SoC not among tegra.l4tRelease.socs; -l4t requires either.
 */}}
 {{- define "dt-node-labeller.variants" -}}
-{{- $l4tKey := printf "%s/l4t.devicetree" (include "dt-node-labeller.tegraPrefix" .) }}
+{{- $tegraPrefix := include "dt-node-labeller.tegraPrefix" . }}
+{{- $l4tKey := printf "%s/l4t.devicetree" $tegraPrefix }}
+{{- $socKey := printf "%s/soc" $tegraPrefix }}
+{{- $socs := .Values.tegra.l4tRelease.socs | default (list) }}
 {{- $edgeKey := include "dt-node-labeller.edgeRoleKey" . }}
 {{- $split := and .Values.tegra.facts .Values.tegra.l4tRelease.enabled }}
 {{- $kubeedge := .Values.kubeedge.enabled }}
 {{- $variants := list }}
 {{- range $edge := ternary (list false true) (list false) $kubeedge }}
 {{- range $l4t := ternary (list false true) (list false) $split }}
-{{- $expressions := list }}
+{{- $base := list }}
 {{- if $kubeedge }}
-{{- $expressions = append $expressions (dict "key" $edgeKey "operator" (ternary "Exists" "DoesNotExist" $edge)) }}
+{{- $base = append $base (dict "key" $edgeKey "operator" (ternary "Exists" "DoesNotExist" $edge)) }}
 {{- end }}
-{{- if $split }}
-{{- $expressions = append $expressions (ternary (dict "key" $l4tKey "operator" "In" "values" (list "true")) (dict "key" $l4tKey "operator" "DoesNotExist") $l4t) }}
+{{- $alternatives := list $base }}
+{{- if and $split $l4t }}
+{{- $alternatives = list (append $base (dict "key" $l4tKey "operator" "In" "values" (list "true"))) }}
+{{- with $socs }}{{ $alternatives = append $alternatives (append $base (dict "key" $socKey "operator" "In" "values" .)) }}{{ end }}
+{{- else if $split }}
+{{- $main := append $base (dict "key" $l4tKey "operator" "DoesNotExist") }}
+{{- with $socs }}{{ $main = append $main (dict "key" $socKey "operator" "NotIn" "values" .) }}{{ end }}
+{{- $alternatives = list $main }}
 {{- end }}
 {{- $name := join "-" (compact (list (ternary "edge" "" $edge) (ternary "l4t" "" $l4t))) }}
-{{- $variants = append $variants (dict "name" (default "main" $name) "suffix" $name "edge" $edge "l4t" $l4t "expressions" $expressions) }}
+{{- $variants = append $variants (dict "name" (default "main" $name) "suffix" $name "edge" $edge "l4t" $l4t "alternatives" $alternatives) }}
 {{- end }}
 {{- end }}
 {{- toJson $variants }}
 {{- end }}
 
 {{/*
-Pod affinity for (list $ EXPRESSIONS OUT), written into the dict OUT: the values' affinity, whose nodeAffinity
-defaults to the architectures rule, with EXPRESSIONS added to every required nodeSelectorTerm. Terms are ORed and
-the expressions inside one are ANDed, so only a copy in each term holds for every node the pod may run on.
+Pod affinity for (list $ ALTERNATIVES OUT), written into the dict OUT: the values' affinity, whose nodeAffinity
+defaults to the architectures rule, with each list of ALTERNATIVES added to a copy of every required
+nodeSelectorTerm. Terms are ORed and the expressions inside one are ANDed, so only a copy in each term holds for
+every node the pod may run on.
 */}}
 {{- define "dt-node-labeller.affinityInto" -}}
 {{- $root := index . 0 }}
-{{- $extra := index . 1 }}
+{{- $alternatives := index . 1 }}
 {{- $out := index . 2 }}
 {{- $affinity := deepCopy $root.Values.affinity }}
 {{- $nodeAffinity := dict }}
@@ -188,14 +202,17 @@ the expressions inside one are ANDed, so only a copy in each term holds for ever
 {{- $archTerm := dict "matchExpressions" (list (dict "key" "kubernetes.io/arch" "operator" "In" "values" $root.Values.architectures)) }}
 {{- $_ := set $nodeAffinity "requiredDuringSchedulingIgnoredDuringExecution" (dict "nodeSelectorTerms" (list $archTerm)) }}
 {{- end }}
-{{- if $extra }}
+{{- if ne (toJson $alternatives) "[[]]" }}
 {{- $required := get $nodeAffinity "requiredDuringSchedulingIgnoredDuringExecution" | default (dict) }}
 {{- $terms := get $required "nodeSelectorTerms" | default (list (dict)) }}
 {{- $anded := list }}
 {{- range $terms }}
-{{- $term := deepCopy . }}
-{{- $_ := set $term "matchExpressions" (concat (get $term "matchExpressions" | default (list)) $extra) }}
-{{- $anded = append $anded $term }}
+{{- $term := . }}
+{{- range $extra := $alternatives }}
+{{- $copy := deepCopy $term }}
+{{- $_ := set $copy "matchExpressions" (concat (get $copy "matchExpressions" | default (list)) $extra) }}
+{{- $anded = append $anded $copy }}
+{{- end }}
 {{- end }}
 {{- $_ := set $required "nodeSelectorTerms" $anded }}
 {{- $_ := set $nodeAffinity "requiredDuringSchedulingIgnoredDuringExecution" $required }}
