@@ -7,17 +7,19 @@
 // token. There is no nfd-master: the NodeFeature object is the end of the line, and the Node must stay as it
 // is. No kubelet, scheduler or controller-manager either: Pods stay Pending, namespaces are never deleted.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
+import { discover } from '../../src/discover.ts';
+import type { NfdFeatures } from '../../src/nfd/node-feature.ts';
 import { daemonSet, FULLNAME, labeller, NAMESPACE, oneOf, SCENARIOS } from '../charts/chart.ts';
 import { envtestSkip } from '../helpers/envtest/assets.ts';
 import { ControlPlane, type KubeObject } from '../helpers/envtest/control-plane.ts';
-import { installNodeFeatureCrd, NODE_FEATURES_API } from '../helpers/envtest/nfd-crd.ts';
+import { installNodeFeatureCrd, installNodeFeatureRuleCrd, NODE_FEATURES_API } from '../helpers/envtest/nfd-crd.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 import { type Rendered, renderChart } from '../helpers/helm.ts';
@@ -58,6 +60,8 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
   /** Where the NodeFeature objects go (--nodefeature-namespace as rendered). */
   let featureNamespace = '';
   let expected: Record<string, string>;
+  /** The features the pod should publish beside them, as discover() gives them for its host root. */
+  let expectedFeatures: NfdFeatures;
   let dir = '';
   let hostRoot = '';
   let nodeResourceVersion = '';
@@ -119,6 +123,10 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     assert.equal(dryRun.status, 0, dryRun.stderr);
     expected = JSON.parse(dryRun.stdout) as Record<string, string>;
     assert.deepEqual(expected, JETSON_NANO_LABELS, 'the dry run agrees with the labels written out by hand');
+    const prefix = flagValue(args, '--prefix');
+    const found = discover({ location: { hostRoot }, nodeNames: [], prefix, includeDisabled: false, tegra: { prefix: `tegra.${prefix}`, gpuPresent: false }, features: true });
+    assert.deepEqual(found.labels, expected, 'the same labels in-process');
+    expectedFeatures = found.features!.features;
   });
   after(async () => {
     for (const child of processes.splice(0)) await child.kill();
@@ -188,7 +196,7 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     assert.deepEqual(node?.metadata.annotations, NODE_ANNOTATIONS);
   }
 
-  /** Someone edits the object's spec.labels as `kubectl patch --type merge` does; also adds NFD raw features. */
+  /** Someone edits the object's spec.labels as `kubectl patch --type merge` does; also adds a feature set. */
   async function editLabels(): Promise<void> {
     const [dropped] = Object.keys(expected);
     const patch = { spec: { labels: { [dropped!]: null, 'extra.example.com/x': 'y' }, features: { flags: { 'example.flags': { elements: { a: {} } } } } } };
@@ -204,7 +212,10 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     await until(pod, publishedExactly(expected), `NodeFeature ${featureNamespace}/${OBJECT_NAME} with the dry run's labels`);
     const published = (await object())!;
     assert.deepEqual(published.metadata.labels, { [NODE_NAME_LABEL]: NODE, ...MANAGED_BY }, 'tied to its node for nfd-master, and marked as ours');
-    assert.deepEqual(Object.keys(published.spec), ['labels'], 'nothing but labels in spec');
+    assert.deepEqual(Object.keys(published.spec).sort(), ['features', 'labels'], 'labels and features, nothing else in spec');
+    // NFD's schema kept every field (nothing pruned), and the Nano's tree is all there.
+    assert.deepEqual(published.spec.features, expectedFeatures);
+    assert.equal((published.spec.features as NfdFeatures).instances?.['devicetree.node']?.elements.length, 15); // dtc -O dts: 15 nodes with a compatible
     assert.equal(published.metadata.generation, 1);
     await eventually(() => ready(port), `/readyz on the rendered port ${port}`, CONVERGE_MS, 50);
     await pod.waitForLog(new RegExp(`^created NodeFeature ${featureNamespace}/${OBJECT_NAME}$`));
@@ -246,7 +257,7 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     await until(pod, publishedExactly(expected), 'the edited labels repaired');
     await pod.waitForLog(new RegExp(`^updated NodeFeature ${featureNamespace}/${OBJECT_NAME}$`));
     const repaired = (await object())!;
-    assert.deepEqual(repaired.spec.features, { flags: { 'example.flags': { elements: { a: {} } } } }, 'raw features someone else put in spec stay');
+    assert.deepEqual(repaired.spec.features, expectedFeatures, 'spec.features is ours in this mode: a feature set someone added goes');
     assert.equal(repaired.metadata.generation, generation + 1, 'one write');
     assertNoRefusal(pod);
     await assertNodeUntouched();
@@ -267,6 +278,26 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     assert.equal(cleanup.stdout, `${OBJECT_NAME}: removed NodeFeature ${featureNamespace}/${OBJECT_NAME}\n`);
     assert.equal(await object(), undefined, 'deleted');
     await assertNodeUntouched();
+  });
+
+  // NFD's NodeFeatureRule schema, enforced by the real API server: the examples are created as written, and a
+  // rule it does not allow (an operator this NFD release lacks) is refused, so the check is not vacuous.
+  test("examples/nfd: every NodeFeatureRule is accepted under NFD's own CRD; an unknown operator is not", async () => {
+    await installNodeFeatureRuleCrd(plane);
+    const dir = join(REPO, 'examples/nfd');
+    const files = readdirSync(dir).filter((file) => file.endsWith('.yaml'));
+    assert.ok(files.length >= 3, files.join(', '));
+    for (const file of files) {
+      const created = await plane.kubectl(['create', '-f', '-', '-o', 'json'], { input: readFileSync(join(dir, file), 'utf8') });
+      assert.equal(created.code, 0, `${file}: ${created.stderr}`);
+      const object = JSON.parse(created.stdout) as { kind: string; spec: { rules: unknown[] } };
+      assert.equal(object.kind, 'NodeFeatureRule');
+      assert.ok(object.spec.rules.length > 0, `${file}: rules kept`);
+    }
+    const bad = { apiVersion: 'nfd.k8s-sigs.io/v1alpha1', kind: 'NodeFeatureRule', metadata: { name: 'bad' }, spec: { rules: [{ name: 'r', matchFeatures: [{ feature: 'tegra.system', matchExpressions: { 'memory.gib': { op: 'Ge', value: ['8'] } } }] }] } };
+    const refused = await plane.call<{ message?: string }>('POST', `${NODE_FEATURES_API}/nodefeaturerules`, bad);
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.match(refused.body.message ?? '', /Unsupported value: "Ge"/);
   });
 
   test("without NFD's CRD, cleanup says what is missing in one line and exits 1", () => {
