@@ -57,10 +57,21 @@ const CASES: Record<string, Case> = {
   'security.runAsNonRoot': { values: { security: { runAsNonRoot: true } }, variant: 'main', ...DEFAULT_CASE },
   'KubeEdge, MetaServer without authorization (http on loopback)': { values: { kubeedge: { enabled: true } }, variant: 'edge', ...DEFAULT_CASE },
   'KubeEdge with requireAuthorization': { values: { kubeedge: { enabled: true, requireAuthorization: true } }, variant: 'edge', ...DEFAULT_CASE },
-  'an instance, a tegra prefix and nvidia.com/gpu.present': {
-    values: { labeller: { instance: 'jetson' }, tegra: { prefix: 'jetson.example.com', nvidiaGpuPresent: true } },
+  'an instance, a tegra prefix, nvidia.com/gpu.present and GFD\'s keys': {
+    values: { labeller: { instance: 'jetson' }, tegra: { prefix: 'jetson.example.com', nvidiaGpuPresent: true, gfdLabels: true } },
     variant: 'main',
-    labels: { ...JETSON_NANO_COMPATIBLE_LABELS, ...rekey(JETSON_NANO_FACTS, T, 'jetson.example.com/'), 'nvidia.com/gpu.present': 'true' },
+    labels: {
+      ...JETSON_NANO_COMPATIBLE_LABELS,
+      ...rekey(JETSON_NANO_FACTS, T, 'jetson.example.com/'),
+      'nvidia.com/gpu.present': 'true',
+      // A Nano's GPU as GFD names it (CUDA's "NVIDIA Tegra X1"), and the 4 GB module's RAM in MiB.
+      'nvidia.com/gpu.product': 'NVIDIA-Tegra-X1',
+      'nvidia.com/gpu.family': 'maxwell',
+      'nvidia.com/gpu.compute.major': '5',
+      'nvidia.com/gpu.compute.minor': '3',
+      'nvidia.com/gpu.count': '1',
+      'nvidia.com/gpu.memory': '4096',
+    },
     releaseFacts: rekey(RELEASE_FACTS, T, 'jetson.example.com/'),
     annotation: 'jetson.dt-node-labeller.beta.devicetree.org/owned-labels',
     ownKey: 'jetson.example.com/made-up',
