@@ -21,6 +21,15 @@ test('the vendor table renames xlnx to xilinx, only as a vendor', () => {
   assert.equal(compatibleToLabelName('xlnxfoo,bar'), 'xlnxfoo-bar');
 });
 
+test('vendors named like Object\'s own properties are vendors like any other (issue 17: they matched inherited members)', () => {
+  // The label rules: vendor, "-", model; "_" is allowed inside a name; the ends are trimmed to alphanumerics.
+  assert.equal(compatibleToLabelName('constructor,foo'), 'constructor-foo');
+  assert.equal(compatibleToLabelName('toString,y'), 'toString-y');
+  assert.equal(compatibleToLabelName('hasOwnProperty,z'), 'hasOwnProperty-z');
+  assert.equal(compatibleToLabelName('__proto__,x'), 'proto__-x');
+  assert.equal(compatibleToLabelName('valueOf,'), 'valueOf');
+});
+
 test('further commas become "-"', () => {
   assert.equal(compatibleToLabelName('acme,a,b,c'), 'acme-a-b-c');
 });

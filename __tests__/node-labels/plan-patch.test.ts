@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ownedLabels, ownership } from '../../src/node-labels/ownership.ts';
-import { type LabelPlan, type ObservedNode, planLabelPatch as plan_ } from '../../src/node-labels/plan-patch.ts';
+import { type LabelPlan, type ObservedNode, observedNode, planLabelPatch as plan_ } from '../../src/node-labels/plan-patch.ts';
 
 const P = 'beta.devicetree.org';
 /** The annotation every release has used for the default instance: written out, not computed. */
@@ -114,4 +114,12 @@ test('a released key is dropped from the record and left with the other writer\'
   // Cleanup (nothing desired) afterwards removes only what is still owned.
   const cleanup = planLabelPatch(node({ [`${P}/a`]: 'theirs', [`${P}/b`]: '2' }, [`${P}/b`]), {});
   assert.deepEqual(cleanup.patch?.metadata.labels, { [`${P}/b`]: null });
+});
+
+test('the observed maps find only what the Node has: a key named like an Object member finds nothing (issue 17)', () => {
+  const node = observedNode({ name: 'nano', labels: { a: '1' }, annotations: JSON.parse('{"__proto__": "x"}') as Record<string, string> });
+  for (const key of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) assert.equal(node.labels[key], undefined, key);
+  assert.equal(node.labels.a, '1');
+  assert.equal(node.annotations['__proto__'], 'x', 'an annotation of that name is kept as a key');
+  assert.deepEqual(Object.keys(observedNode(undefined).labels), []);
 });

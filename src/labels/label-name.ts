@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { MAX_LABEL_NAME_LENGTH } from './kubernetes-names.ts';
 
-/** Vendor prefixes renamed in label names, kept as the Go labeller had them so existing selectors match. */
-export const VENDOR_ALIASES: Readonly<Record<string, string>> = { xlnx: 'xilinx' };
+/**
+ * Vendor prefixes renamed in label names, kept as the Go labeller had them so existing selectors match. A Map,
+ * not an object literal: the vendor comes from the blob, and "constructor" or "__proto__" must find nothing.
+ */
+const VENDOR_ALIASES: ReadonlyMap<string, string> = new Map([['xlnx', 'xilinx']]);
 
 const HASH_LENGTH = 8;
 
@@ -14,8 +17,8 @@ const HASH_LENGTH = 8;
  */
 export function compatibleToLabelName(compatible: string): string | undefined {
   const comma = compatible.indexOf(',');
-  const joined =
-    comma < 0 ? compatible : `${VENDOR_ALIASES[compatible.slice(0, comma)] ?? compatible.slice(0, comma)}-${compatible.slice(comma + 1)}`;
+  const vendor = compatible.slice(0, comma);
+  const joined = comma < 0 ? compatible : `${VENDOR_ALIASES.get(vendor) ?? vendor}-${compatible.slice(comma + 1)}`;
   const name = trimToAlphanumeric(joined.replace(/[^A-Za-z0-9._-]/g, '-'));
   if (name === '') return undefined;
   if (name.length <= MAX_LABEL_NAME_LENGTH) return name;

@@ -8,13 +8,16 @@ export interface ObservedNode {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
-/** The part of a Node's metadata the planner reads, with absent maps as empty ones. */
+/**
+ * The part of a Node's metadata the planner reads, with absent maps as empty ones. The maps have no prototype:
+ * keys are looked up in them by name, and a name like "constructor" must find only a label of that name.
+ */
 export function observedNode(metadata: { name?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } | undefined): ObservedNode {
   return {
     name: metadata?.name ?? '',
     resourceVersion: metadata?.resourceVersion,
-    labels: metadata?.labels ?? {},
-    annotations: metadata?.annotations ?? {},
+    labels: Object.assign(Object.create(null) as Record<string, string>, metadata?.labels),
+    annotations: Object.assign(Object.create(null) as Record<string, string>, metadata?.annotations),
   };
 }
 
