@@ -38,6 +38,10 @@ const ROWS: Record<string, Row> = {
   'run --metrics-address :99999': { args: () => ['run', '--dtb', NANO, '--metrics-address', ':99999'], code: 2, line: /":99999" is not a listen address/ },
   'labels --dtb ""': { args: () => ['labels', '--dtb', ''], code: 2, line: /--dtb.*must not be empty/ },
   'labels --host-root ""': { args: () => ['labels', '--host-root', ''], code: 2, line: /--host-root.*must not be empty/ },
+  // A mistyped host root is not "a machine without a devicetree" (issue 17 defect 2).
+  'labels --host-root /nonexistent': { args: () => ['labels', '--host-root', '/nonexistent'], code: 2, line: /--host-root.*\/nonexistent does not exist/ },
+  'run --host-root /hots': { args: () => ['run', '--host-root', '/hots', '--node-name', 'x86'], code: 2, line: /--host-root.*\/hots does not exist/ },
+  'labels --host-root naming a file': { args: () => ['labels', '--host-root', NANO], code: 2, line: /--host-root.*is not a folder/ },
   'cleanup --all-nodes --node-name nano': { args: () => ['cleanup', '--all-nodes', '--node-name', 'nano'], code: 2, line: /'--all-nodes' cannot be used with option '--node-name/ },
   'run --node-name Bad/Name': { args: () => ['run', '--dtb', NANO, '--node-name', 'Bad/Name'], code: 2, line: /--node-name.*a Node name is a DNS subdomain/ },
   'run --resync-interval 1ms': { args: () => ['run', '--dtb', NANO, '--resync-interval', '1ms'], code: 2, line: /--resync-interval.*must be off, or between 10s and 24h/ },

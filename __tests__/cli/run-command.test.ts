@@ -388,7 +388,8 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
 
   test('a machine without any devicetree (x86, ACPI): says so once, stays up, ready and idle, touches nothing', async () => {
     await plane.createNode('x86', { labels: { 'kubernetes.io/arch': 'amd64' } });
-    const labeller = LabellerProcess.start(['run', '--host-root', join(dir, 'no-such-host'), '--node-name', 'x86', '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0']);
+    mkdirSync(join(dir, 'x86-host'), { recursive: true }); // a host root with no devicetree in it
+    const labeller = LabellerProcess.start(['run', '--host-root', join(dir, 'x86-host'), '--node-name', 'x86', '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0']);
     processes.push(labeller);
     const line = await labeller.waitForLog(/has no devicetree/, CONVERGE_MS);
     assert.equal(line.level, 'info');

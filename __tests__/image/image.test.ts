@@ -190,10 +190,14 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         const fromDump = spawnSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', '-'], { input: dump.stdout });
         assert.equal(fromDump.status, 0, String(fromDump.stderr));
         assert.equal(dtc(fromDump.stdout, 'dtb').stdout, dtc(readFileSync(NANO_DTB), 'dtb').stdout);
-        // A host root with no devicetree is a clear line and exit 1, not a stack trace.
-        const empty = await podman(['run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', image, 'labels', '--host-root', '/host']);
-        assert.notEqual(empty.code, 0);
+        // A host root with no devicetree (/app: a folder that has none) is a clear line and exit 1, not a stack
+        // trace; one that is not there at all (nothing mounted at /host) is a usage error, exit 2.
+        const empty = await podman(['run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', image, 'labels', '--host-root', '/app']);
+        assert.equal(empty.code, 1, empty.stderr);
         assert.equal(empty.stderr.trim().split('\n').length, 1, empty.stderr);
+        const missing = await podman(['run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', image, 'labels', '--host-root', '/host']);
+        assert.equal(missing.code, 2, missing.stderr);
+        assert.match(missing.stderr, /--host-root.*\/host does not exist/);
       });
 
       for (const [mode, slug, values] of [

@@ -4,7 +4,7 @@ import type { LabelRules } from '../discover.ts';
 import { NVIDIA_GPU_PRESENT } from '../facts/nvidia-labels.ts';
 import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
 import { isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
-import { accepting, nonEmpty } from './arg-parsers.ts';
+import { accepting, existingFolder, nonEmpty } from './arg-parsers.ts';
 import { UsageError } from './usage-error.ts';
 
 /** --dtb / --live-tree / --host-root: one source, the host's standard places by default. */
@@ -14,7 +14,7 @@ export function addTreeSourceOptions(command: Command): Command {
     .addOption(new Option('--live-tree <dir>', 'read an expanded tree (a folder per node, e.g. /proc/device-tree)').argParser(nonEmpty).conflicts('hostRoot'))
     .addOption(
       new Option('--host-root <dir>', "where the host's filesystem is mounted; reads <dir>/sys/firmware/fdt, then the expanded tree, and <dir>/etc/nv_tegra_release")
-        .argParser(nonEmpty)
+        .argParser(existingFolder)
         .default('/'),
     );
 }
