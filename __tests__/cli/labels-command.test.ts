@@ -38,6 +38,17 @@ describe('labels: the dry run', () => {
     assert.match(stdout, /^beta\.devicetree\.org\/pwm-fan: "1"$/m);
   });
 
+  test('-o nodefeature: the NodeFeature spec --publish-nodefeature publishes, its labels those of -o json', async () => {
+    const { stdout } = await ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-o', 'nodefeature']);
+    const { spec } = parseYaml(stdout) as { spec: { labels: Record<string, string>; features: { attributes: Record<string, { elements: Record<string, string> }>; instances: Record<string, { elements: Array<{ attributes: Record<string, string> }> }> } } };
+    assert.deepEqual(spec.labels, NANO_LABELS);
+    // What fdtget reads from the same blob: the root's model, /gpu's compatible list.
+    assert.equal(spec.features.attributes['devicetree.system']?.elements.model, 'NVIDIA Jetson Nano Developer Kit');
+    const gpu = spec.features.instances['devicetree.node']?.elements.find((e) => e.attributes.path === '/gpu');
+    assert.deepEqual(gpu?.attributes, { name: 'gpu', path: '/gpu', compatible: 'nvidia,tegra210-gm20b', compatibles: 'nvidia,tegra210-gm20b;nvidia,gm20b', status: 'okay', enabled: 'true' });
+    assert.equal(spec.features.attributes['tegra.system']?.elements['product'], 'jetson-nano-4gb');
+  });
+
   test('--nodes a,b means the same as -n a b', async () => {
     const spaced = (await ok(['labels', '--dtb', NANO, '-n', 'gpu', 'pwm-fan'])).stdout;
     assert.equal((await ok(['labels', '--dtb', NANO, '--nodes', 'gpu,pwm-fan'])).stdout, spaced);

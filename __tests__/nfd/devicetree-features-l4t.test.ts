@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { discover } from '../../src/discover.ts';
 import { MAX_NODE_INSTANCE_BYTES, MAX_NODE_INSTANCES } from '../../src/nfd/devicetree-features.ts';
-import { type Corpus, jetsonL4t } from '../helpers/corpus.ts';
+import { type Corpus, corpus, jetsonL4t } from '../helpers/corpus.ts';
 
 const l4t = jetsonL4t();
 const SKIP = 'skip' in l4t ? l4t.skip : false;
@@ -128,5 +128,21 @@ describe('devicetree features of the stock L4T trees', { skip: SKIP }, () => {
     assert.equal(tegra['gpu.compute.major'], '8');
     assert.equal(tegra['dla.count'], '2');
     for (const value of Object.values(tegra)) assert.equal(typeof value, 'string');
+  });
+});
+
+const mainline = corpus();
+
+describe('devicetree features of the 576 mainline kernel blobs', { skip: 'skip' in mainline ? mainline.skip : false }, () => {
+  test('none nears the caps: at most 275 instances (the README\'s figure), nothing left out', () => {
+    const { dir, files } = mainline as Corpus;
+    let most = { instances: 0, file: '' };
+    for (const file of files) {
+      const found = discover({ location: { dtb: join(dir, file) }, ...RULES, features: true }).features!;
+      assert.deepEqual(found.leftOut, [], file);
+      const instances = found.features.instances?.['devicetree.node']?.elements.length ?? 0;
+      if (instances > most.instances) most = { instances, file };
+    }
+    assert.equal(most.instances, 275, `the most: ${most.file}`);
   });
 });

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { stringify } from 'yaml';
 import { type Discovery, discover } from '../discover.ts';
 import { discoveryWarnings } from '../discover-warnings.ts';
 import { selectingName, unlabelledAccelerators } from '../selection/unlabelled.ts';
@@ -6,10 +7,10 @@ import { formatLabels, LABEL_OUTPUT_FORMATS, type LabelOutputFormat } from './la
 import { type CliIo, printable } from './io.ts';
 import { addLabelOptions, addTreeSourceOptions, type LabelFlags, labelRules, type TreeSourceFlags, treeLocation } from './tree-options.ts';
 
-const OUTPUT_FORMATS = [...LABEL_OUTPUT_FORMATS, 'wide'] as const;
+const OUTPUT_FORMATS = [...LABEL_OUTPUT_FORMATS, 'wide', 'nodefeature'] as const;
 
 interface LabelsFlags extends TreeSourceFlags, LabelFlags {
-  output: LabelOutputFormat | 'wide';
+  output: LabelOutputFormat | 'wide' | 'nodefeature';
 }
 
 /** `labels`: the dry run. Prints the labels this machine's (or a blob's) devicetree yields; touches nothing. */
@@ -18,16 +19,18 @@ export function labelsCommand(io: CliIo): Command {
   addTreeSourceOptions(command);
   addLabelOptions(command);
   command.addOption(
-    new Option('-o, --output <format>', 'output format; wide also shows where each label comes from and GPU-like nodes left out').choices(OUTPUT_FORMATS).default('text'),
+    new Option('-o, --output <format>', 'output format; wide also shows where each label comes from and GPU-like nodes left out; nodefeature prints the NodeFeature spec --publish-nodefeature publishes (labels and NFD features)').choices(OUTPUT_FORMATS).default('text'),
   );
   return command.action((flags: LabelsFlags) => {
     const rules = labelRules(flags);
-    const result = discover({ location: treeLocation(flags), ...rules });
+    const result = discover({ location: treeLocation(flags), ...rules, features: flags.output === 'nodefeature' });
     for (const node of result.selection.disabled) io.warn(`skipped ${printable(node.path)}: status is ${JSON.stringify(node.status ?? '')} (use --include-disabled to label it)`);
     for (const skip of result.skipped) io.warn(`skipped compatible ${JSON.stringify(skip.compatible)} of ${printable(skip.node)}: ${skip.reason}`);
     for (const line of discoveryWarnings(result)) io.warn(line);
     if (Object.keys(result.labels).length === 0) io.warn(`${printable(result.tree.source.path)} yields no labels`);
-    io.out(flags.output === 'wide' ? formatWide(result) : formatLabels(result.labels, flags.output));
+    if (flags.output === 'wide') io.out(formatWide(result));
+    else if (flags.output === 'nodefeature') io.out(stringify({ spec: { labels: result.labels, features: result.features?.features } }));
+    else io.out(formatLabels(result.labels, flags.output));
   });
 }
 
