@@ -3,6 +3,7 @@
 // labels are.
 import { DevicetreeSourceError } from './devicetree/errors.ts';
 import { loadTree, type TreeLocation } from './devicetree/load-tree.ts';
+import { overlayMarker } from './devicetree/overlay.ts';
 import type { DeviceTree } from './devicetree/tree.ts';
 import { readL4tRelease } from './facts/l4t-release.ts';
 import { tegraFacts, type TegraFactOptions } from './facts/tegra-facts.ts';
@@ -52,6 +53,10 @@ export function discover(options: DiscoverOptions): Discovery {
   const tree = loadTree(options.location);
   // A tree that does not say what the machine is (an emptied --live-tree folder, a stub) is no basis for
   // labels: treat it as unreadable rather than as "no labels", which would remove every label we own.
+  const overlay = overlayMarker(tree.root);
+  if (overlay !== undefined) {
+    throw new DevicetreeSourceError(`${tree.source.path}: a devicetree overlay (it has ${overlay}), which patches a board's tree and is not one: give the board's .dtb`);
+  }
   if (tree.root.compatibles.every((compatible) => compatible === '')) {
     throw new DevicetreeSourceError(`${tree.source.path}: the root node has no compatible, so it does not say what this machine is`);
   }

@@ -9,9 +9,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { asNonRootUser } from '../helpers/labeller-process.ts';
 import { CLI, REPO } from '../helpers/run-cli.ts';
+import { fixture } from '../helpers/corpus.ts';
 
 const NANO = join(REPO, 'examples/devicetree/jetson-nano.dtb');
 const REPORT = new URL('../helpers/report-max-rss.mjs', import.meta.url).pathname;
@@ -54,6 +56,9 @@ const ROWS: Record<string, Row> = {
   'run --dtb - without --once': { args: () => ['run', '--dtb', '-'], code: 2, line: /^error: --dtb - \(standard input\) needs --once/ },
   'an unknown option': { args: () => ['labels', '--bogus'], code: 2, line: /unknown option '--bogus'/ },
   // ---- runtime errors: exit 1, one line naming the thing ----
+  // Wrong formats name what they are and what to do (issue 17 defect 4).
+  'devicetree source given as --dtb': { args: () => ['labels', '--dtb', fixture('raspberry-pi-4.dts')], code: 1, line: /^error: .*raspberry-pi-4\.dts: invalid devicetree blob: bad magic 0x2f2f2053 \(not a flattened devicetree; this is devicetree source: compile it with dtc -I dts -O dtb/ },
+  'a gzip-compressed blob': { args: (d) => ['labels', '--dtb', join(d, 'board.dtb.gz')], code: 1, line: /^error: .*board\.dtb\.gz: invalid devicetree blob: bad magic 0x1f8b08.. \(not a flattened devicetree; this is gzip-compressed data: decompress it first/ },
   'an empty file': { args: (d) => ['labels', '--dtb', join(d, 'empty.dtb')], code: 1, line: /^error: .*empty\.dtb: empty file, not a devicetree blob$/ },
   '/dev/null': { args: () => ['labels', '--dtb', '/dev/null'], code: 1, line: /^error: \/dev\/null: is a character device, not a blob file/ },
   '/dev/zero': { args: () => ['labels', '--dtb', '/dev/zero'], code: 1, line: /^error: \/dev\/zero: is a character device/ },
@@ -70,6 +75,8 @@ const ROWS: Record<string, Row> = {
     nonRoot: true,
   },
   'no devicetree at all': { args: (d) => ['labels', '--host-root', join(d, 'x86-host')], code: 1, line: /^error: no devicetree found \(tried .*sys\/firmware\/fdt: not found/ },
+  // An overlay (dtc -@ of pi4-overlay.dts) names the SoC in its root compatible, but describes no board (issue 17 defect 3).
+  'a devicetree overlay (.dtbo)': { args: () => ['labels', '--dtb', fixture('pi4-overlay.dtbo')], code: 1, line: /^error: .*pi4-overlay\.dtbo: a devicetree overlay \(it has \/__fixups__\), which patches a board's tree and is not one: give the board's \.dtb$/ },
   'an empty expanded tree': { args: (d) => ['labels', '--live-tree', join(d, 'empty-tree')], code: 1, line: /^error: .*empty-tree: the root node has no compatible, so it does not say what this machine is$/ },
   'a garbled kubeconfig': { args: (d) => ['run', '--once', '--dtb', NANO, '--kubeconfig', join(d, 'garbage.kubeconfig')], code: 1, line: /^error: cannot load kubeconfig .*garbage\.kubeconfig: not a kubeconfig/ },
   'KUBECONFIG naming a missing file': { args: (d) => ['run', '--once', '--dtb', NANO], code: 1, line: /^error: KUBECONFIG names .*missing-kubeconfig, which does not exist$/, env: { KUBECONFIG: '/nonexistent/missing-kubeconfig' } },
@@ -91,6 +98,7 @@ const ROWS: Record<string, Row> = {
 function prepare(): void {
   dir = mkdtempSync(join(tmpdir(), 'bad-input-'));
   writeFileSync(join(dir, 'empty.dtb'), '');
+  writeFileSync(join(dir, 'board.dtb.gz'), gzipSync(readFileSync(fixture('raspberry-pi-4.dtb'))));
   spawnSync('mkfifo', [join(dir, 'fifo')]);
   spawnSync('truncate', ['-s', '200M', join(dir, 'sparse.dtb')]);
   const huge = Buffer.alloc(64);
