@@ -1,6 +1,7 @@
 import { BoundedBytes } from './bounded-bytes.ts';
 import { FdtError } from './errors.ts';
 import { MAX_BLOB_BYTES, mebibytes } from './limits.ts';
+import { foreignFormatHint } from './foreign-formats.ts';
 
 export const FDT_MAGIC = 0xd00dfeed;
 /**
@@ -50,7 +51,10 @@ export function readTotalSize(blob: BoundedBytes): number {
     throw new FdtError('TRUNCATED', 0, blob.length === 0 ? 'empty (0 bytes), not a devicetree blob' : `${blob.length} bytes, too short to be a devicetree blob`);
   }
   const magic = blob.u32(HEADER_FIELD_OFFSETS.magic, blob.length, 'TRUNCATED', 'header field magic');
-  if (magic !== FDT_MAGIC) throw new FdtError('BAD_MAGIC', 0, `bad magic 0x${magic.toString(16).padStart(8, '0')} (not a flattened devicetree)`);
+  if (magic !== FDT_MAGIC) {
+    const hint = foreignFormatHint(blob);
+    throw new FdtError('BAD_MAGIC', 0, `bad magic 0x${magic.toString(16).padStart(8, '0')} (not a flattened devicetree${hint === undefined ? '' : `; ${hint}`})`);
+  }
   const totalSize = blob.u32(HEADER_FIELD_OFFSETS.totalSize, blob.length, 'TRUNCATED', 'header field totalsize');
   // Also keeps totalsize below libfdt's INT32_MAX limit.
   if (totalSize > MAX_BLOB_BYTES) {
