@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type Corpus, jetsonL4t } from '../helpers/corpus.ts';
+import { NV_TEGRA_RELEASE_R32_7_1 } from '../helpers/host-root.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
 const l4t = jetsonL4t();
@@ -309,6 +310,73 @@ describe('what the bootloader and the root filesystem add on a running board', {
     assert.equal(withGhost['nvidia.com/gpu.present'], 'true');
     assert.equal(withGhost[`${T}gpu.chip`], 'ga10b');
   });
+});
+
+describe('each board as it boots: the bootloader\'s edits and JetPack\'s release file on the host', { skip: SKIP }, () => {
+  // What a running board hands the labeller under --host-root: its kernel blob as the bootloader edited it
+  // (R32's cboot: /chosen/plugin-manager/ids names one property per board EEPROM, "<board>-<SKU>-<fab>";
+  // R35's UEFI: /chosen/ids as edk2-nvidia AddBoardProperties writes it, and on an Orin Nano the DLAs disabled
+  // and half the cores "fail"), and /etc/nv_tegra_release. Expected facts by hand from NVIDIA's module
+  // tables (the product and its RAM), the tree (DLA/PVA nodes) and the release table (R32 → 4, R35 → 5).
+  const R32 = NV_TEGRA_RELEASE_R32_7_1;
+  const R35 = '# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023\n';
+  const r32Ids = (...ids: string[]) => [['-p', '-c', '/chosen/plugin-manager/ids'], ...ids.map((id) => ['-t', 's', '/chosen/plugin-manager/ids', id, ''])];
+  const uefiIds = (...ids: string[]) => [['-t', 'bx', '/chosen', 'ids', ...[...Buffer.from(`${ids.map((id) => `${id}\0 `).join('')}\n`, 'latin1')].map((b) => b.toString(16))]];
+  const BOOTED: Array<{ board: string; file: string; edits: string[][]; release: string; facts: Record<string, string | undefined> }> = [
+    {
+      board: 'Jetson Nano 4GB devkit',
+      file: 'tegra210-p3448-0000-p3449-0000-b00.dtb',
+      edits: r32Ids('3448-0000-400', '3449-0000-400'),
+      release: R32,
+      facts: { product: 'jetson-nano-4gb', 'memory.gib': '4', 'dla.count': undefined, 'pva.count': undefined, 'jetpack.major': '4', 'l4t.release': '32.7.1' },
+    },
+    {
+      board: 'Jetson TX2 NX',
+      file: 'tegra186-p3636-0001-p3509-0000-a01.dtb',
+      edits: r32Ids('3636-0001-A01', '3509-0000-A01'),
+      release: R32,
+      facts: { product: 'jetson-tx2-nx', 'memory.gib': '4', 'dla.count': undefined, 'pva.count': undefined, 'jetpack.major': '4', 'l4t.release': '32.7.1' },
+    },
+    {
+      board: 'Jetson TX2 devkit',
+      file: 'tegra186-quill-p3310-1000-c03-00-base.dtb',
+      edits: r32Ids('3310-1000-B02-D', '3489-0000-B01'),
+      release: R32,
+      facts: { product: 'jetson-tx2', 'memory.gib': '8', 'dla.count': undefined, 'pva.count': undefined, 'jetpack.major': '4', 'l4t.release': '32.7.1' },
+    },
+    {
+      board: 'Jetson Xavier NX devkit (the production 8 GB module)',
+      file: 'tegra194-p3668-all-p3509-0000.dtb',
+      edits: r32Ids('3668-0001-400', '3509-0000-300'),
+      release: R32,
+      facts: { product: 'jetson-xavier-nx-8gb', 'memory.gib': '8', 'dla.count': '2', 'pva.count': '2', 'jetpack.major': '4', 'l4t.release': '32.7.1' },
+    },
+    {
+      board: 'Jetson Orin Nano 8GB devkit',
+      file: 'tegra234-p3767-0003-p3768-0000-a0.dtb',
+      edits: [
+        ...uefiIds('3767-0005-300', '3768-0000-300'),
+        ['-t', 's', '/host1x@13e00000/nvdla0@15880000', 'status', 'disabled'],
+        ['-t', 's', '/host1x@13e00000/nvdla1@158c0000', 'status', 'disabled'],
+      ],
+      release: R35,
+      facts: { product: 'jetson-orin-nano-8gb', 'memory.gib': '8', 'dla.count': '0', 'pva.count': '1', 'jetpack.major': '5', 'l4t.release': '35.4.1' },
+    },
+    {
+      board: 'Jetson AGX Orin devkit',
+      file: 'tegra234-p3701-0000-p3737-0000.dtb',
+      edits: uefiIds('3701-0000-500', '3737-0000-500'),
+      release: R35,
+      facts: { product: 'jetson-agx-orin-devkit', 'memory.gib': '32', 'dla.count': '2', 'pva.count': '1', 'jetpack.major': '5', 'l4t.release': '35.4.1' },
+    },
+  ];
+  for (const { board, file, edits, release, facts } of BOOTED) {
+    test(board, () => {
+      const booted = edited(file, `booted-${file}`, ...edits);
+      const got = labels(['--host-root', hostRoot(`booted-${file}-host`, booted, release)]);
+      for (const [fact, value] of Object.entries(facts)) assert.equal(got[`${T}${fact}`], value, fact);
+    });
+  }
 });
 
 describe('--nvidia-gfd-labels: GPU Feature Discovery\'s keys with each Tegra GPU\'s values', { skip: SKIP }, () => {
