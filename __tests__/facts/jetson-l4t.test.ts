@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type Corpus, jetsonL4t } from '../helpers/corpus.ts';
+import { type Corpus, corpus, jetsonL4t } from '../helpers/corpus.ts';
 import { NV_TEGRA_RELEASE_R32_7_1 } from '../helpers/host-root.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
@@ -447,5 +447,18 @@ describe('labels -o wide: why is my GPU (not) labelled?', { skip: SKIP }, () => 
     const { stdout, stderr } = runCli(['labels', '--dtb', off, '-o', 'wide']);
     assert.match(stdout, /^ {2}\/ga10b\s+status "disabled"\s+to label it: --include-disabled$/m);
     assert.match(stderr, /^warning: skipped \/ga10b: status is "disabled" \(use --include-disabled to label it\)$/m);
+  });
+});
+
+const mainline = corpus();
+
+describe('-o wide on a mainline Jetson tree (Linux 6.1\'s Nano devkit)', { skip: 'skip' in mainline ? mainline.skip : false }, () => {
+  test('the module is named as missing, with why; the release file as not looked for, with why', () => {
+    // Mainline's tegra210-p3450-0000.dts: compatible = "nvidia,p3450-0000", "nvidia,tegra210" (no "+<module>").
+    const wide = runCli(['labels', '-o', 'wide', '--dtb', join((mainline as Corpus).dir, 'linux-6.1-arm64/nvidia/tegra210-p3450-0000.dtb')]);
+    assert.equal(wide.status, 0, wide.stderr);
+    assert.match(wide.stdout, /^ {2}module: the root compatible names no module \(NVIDIA's L4T trees name "nvidia,<carrier>\+<module>"; mainline Linux's do not\)$/m);
+    assert.match(wide.stdout, /^ {2}product: needs the module$/m);
+    assert.match(wide.stdout, /^ {2}l4t\.release: not looked for: <host-root>\/etc\/nv_tegra_release is read only when the tree comes from the host \(--host-root, the default\), not with --dtb or --live-tree$/m);
   });
 });

@@ -60,8 +60,8 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
       memory = { gib: known.memoryGiB, source: `derived: ${table} with ${known.memoryGiB} GiB of RAM` };
       fact('memory.gib', memory.gib, memory.source);
     }
-  } else if (module.note !== undefined) {
-    notes.push(`module: ${module.note}`);
+  } else if (module.note !== undefined || soc !== undefined) {
+    notes.push(`module: ${module.note ?? 'the root compatible names no module (NVIDIA\'s L4T trees name "nvidia,<carrier>+<module>"; mainline Linux\'s do not)'}`);
     notes.push('product: needs the module', 'memory.gib: needs the module');
   }
 
@@ -95,7 +95,7 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
   else if (soc === 'tegra264') notes.push('l4t.devicetree: Thor trees carry no nvidia,dtsfilename, so an L4T build is not told from another (the chart\'s -l4t DaemonSet takes Thor by its soc fact: tegra.l4tRelease.socs)');
 
   if (l4t === undefined) {
-    if (soc !== undefined) notes.push('l4t.release: not read (the host root is read only with --host-root, the default)');
+    if (soc !== undefined) notes.push('l4t.release: not looked for: <host-root>/etc/nv_tegra_release is read only when the tree comes from the host (--host-root, the default), not with --dtb or --live-tree');
   } else if ('release' in l4t) {
     const { release } = l4t;
     fact('l4t.release', release.release, release.path);
