@@ -21,20 +21,7 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import {
-  BUNDLE,
-  addNodes,
-  type Cluster,
-  type Memory,
-  type Variant,
-  median,
-  parseVariant,
-  readMemory,
-  round,
-  startCluster,
-  startLabeller,
-  whenLabelled,
-} from './lib/controller.ts';
+import { addNodes, BUNDLE, type Cluster, type Memory, median, parseVariant, readMemory, round, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
 
 const { values } = parseArgs({
   options: {

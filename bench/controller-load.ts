@@ -25,7 +25,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { ControlPlaneOptions } from '../__tests__/helpers/envtest/control-plane.ts';
 import type { ProxyRecord } from '../__tests__/helpers/envtest/fault-proxy.ts';
-import { type Cluster, type Labeller, addNodes, round, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
+import { addNodes, type Cluster, type Labeller, round, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
 
 const SCENARIOS = ['resync-off', 'reread-off', 'two-prefixes', 'forbidden', 'lagging-watch-cache', 'watch-backoff-reset'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -54,7 +54,12 @@ const BYSTANDER = 'bystander';
  */
 async function expireResourceVersions(cluster: Cluster): Promise<void> {
   for (let i = 0; i < 2; i++) {
-    await cluster.plane.ok('PATCH', `/api/v1/nodes/${BYSTANDER}`, { metadata: { annotations: { 'bench.example.com/tick': `${Date.now()}-${i}` } } }, { contentType: 'application/merge-patch+json' });
+    await cluster.plane.ok(
+      'PATCH',
+      `/api/v1/nodes/${BYSTANDER}`,
+      { metadata: { annotations: { 'bench.example.com/tick': `${Date.now()}-${i}` } } },
+      { contentType: 'application/merge-patch+json' },
+    );
   }
   await cluster.plane.compactEtcd();
 }
@@ -68,7 +73,10 @@ async function withoutNodePatch(cluster: Cluster): Promise<string> {
   const sa = { kind: 'ServiceAccount', name: 'dt-node-labeller', namespace: 'default' };
   await plane.ok('POST', '/api/v1/namespaces/default/serviceaccounts', { metadata: { name: sa.name } });
   const rbac = '/apis/rbac.authorization.k8s.io/v1';
-  await plane.ok('POST', `${rbac}/clusterroles`, { metadata: { name: 'bench-no-node-patch' }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }] });
+  await plane.ok('POST', `${rbac}/clusterroles`, {
+    metadata: { name: 'bench-no-node-patch' },
+    rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+  });
   await plane.ok('POST', `${rbac}/clusterrolebindings`, {
     metadata: { name: 'bench-no-node-patch' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'bench-no-node-patch' },

@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { BUNDLE, SOURCE, addNodes, median, parseVariant, percentile, round, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
+import { addNodes, BUNDLE, median, parseVariant, percentile, round, SOURCE, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '15' }, 'node-flags': { type: 'string', default: '' }, bundle: { type: 'string', default: BUNDLE } },

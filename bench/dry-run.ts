@@ -19,4 +19,6 @@ const bareStart = performance.now();
 for (let i = 0; i < 5; i++) spawnSync(process.execPath, ['-e', '']);
 const bareMs = (performance.now() - bareStart) / 5;
 console.error(`runs (ms): ${times.map((t) => t.toFixed(0)).join(' ')}`);
-console.log(JSON.stringify({ runs: RUNS, median_ms: Number(times[Math.floor(RUNS / 2)]!.toFixed(1)), min_ms: Number(times[0]!.toFixed(1)), bare_node_ms: Number(bareMs.toFixed(1)) }));
+console.log(
+  JSON.stringify({ runs: RUNS, median_ms: Number(times[Math.floor(RUNS / 2)]!.toFixed(1)), min_ms: Number(times[0]!.toFixed(1)), bare_node_ms: Number(bareMs.toFixed(1)) }),
+);

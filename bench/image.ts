@@ -19,8 +19,8 @@ import { parseArgs } from 'node:util';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { daemonSets, NAMESPACE, VAP_API } from '../__tests__/charts/chart.ts';
 import { ControlPlane, freePort } from '../__tests__/helpers/envtest/control-plane.ts';
-import { makeHostRoot } from '../__tests__/helpers/host-root.ts';
 import { renderChart } from '../__tests__/helpers/helm.ts';
+import { makeHostRoot } from '../__tests__/helpers/host-root.ts';
 import { podman, podmanOk, RUN_FLAGS, startChartPod, writeServiceAccount } from '../__tests__/image/container.ts';
 import { median, round } from './lib/controller.ts';
 
@@ -43,7 +43,10 @@ if (!values['no-build']) {
   const bases = spawnSync('bash', ['scripts/image/stand-in-bases.sh', '--arch', ARCHES.join(',')], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
   if (bases.status !== 0) throw new Error('stand-in-bases.sh failed');
   const started = performance.now();
-  const built = spawnSync('bash', ['scripts/image/build.sh', '--stand-in-bases', '--platforms', ARCHES.map((a) => `linux/${a}`).join(','), '--tag', values.image], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  const built = spawnSync('bash', ['scripts/image/build.sh', '--stand-in-bases', '--platforms', ARCHES.map((a) => `linux/${a}`).join(','), '--tag', values.image], {
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (built.status !== 0) throw new Error('build.sh failed');
   buildSeconds = round((performance.now() - started) / 1000, 0);
   log(`build: ${buildSeconds} s for ${ARCHES.join(' and ')}`);
@@ -92,13 +95,40 @@ try {
     const podName = `labeller-${run}`;
     const { token } = await plane.podToken(NAMESPACE, template, podName, node);
     const sa = writeServiceAccount(join(host, `sa-${run}`), token, plane.ca, NAMESPACE);
-    const labeller = await startChartPod(image, spec, spec.containers[0]!, {
-      hostPath: (path) => join(host, path), nodeName: node, podName, namespace: NAMESPACE, serviceAccountDir: sa,
-      apiServer: { host: api.hostname, port: Number(api.port) }, platformFlags: ['--arch', native], emulated: false,
-    }, port);
+    const labeller = await startChartPod(
+      image,
+      spec,
+      spec.containers[0]!,
+      {
+        hostPath: (path) => join(host, path),
+        nodeName: node,
+        podName,
+        namespace: NAMESPACE,
+        serviceAccountDir: sa,
+        apiServer: { host: api.hostname, port: Number(api.port) },
+        platformFlags: ['--arch', native],
+        emulated: false,
+      },
+      port,
+    );
     // The image's node with the image's flags and nothing to do: what Node itself costs in this image.
     const bare = `dtnl-bench-bare-${process.pid}`;
-    await podmanOk(['run', '--detach', '--name', bare, ...RUN_FLAGS, '--network', 'none', '--read-only', '--entrypoint', entrypoint[0]!, image, ...entrypoint.slice(1, -1), '-e', 'setInterval(() => {}, 1 << 30)']);
+    await podmanOk([
+      'run',
+      '--detach',
+      '--name',
+      bare,
+      ...RUN_FLAGS,
+      '--network',
+      'none',
+      '--read-only',
+      '--entrypoint',
+      entrypoint[0]!,
+      image,
+      ...entrypoint.slice(1, -1),
+      '-e',
+      'setInterval(() => {}, 1 << 30)',
+    ]);
     try {
       const deadline = Date.now() + 30_000;
       while (Object.keys(await plane.labels(node)).length === 1 && Date.now() < deadline) await delay(100);

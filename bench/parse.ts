@@ -1,6 +1,6 @@
 // Parser throughput: load every .dtb under a folder, then time full parses that touch every node and
 // every property (name and value view). Prints progress to stderr and one JSON summary line last.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseBlob } from '../src/devicetree/parse-blob.ts';
@@ -11,7 +11,9 @@ if (dir === undefined) {
   console.error('usage: npm run --silent bench:parse -- <dir-with-dtbs>');
   process.exit(2);
 }
-const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.dtb')).sort();
+const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.dtb'))
+  .sort();
 const blobs = files.map((f) => readFileSync(join(dir, f)));
 const bytes = blobs.reduce((sum, b) => sum + b.length, 0);
 

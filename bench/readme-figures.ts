@@ -5,12 +5,11 @@
 //
 //   npm run --silent bench:readme -- [--corpus ../shared/dtb] [--only a,b]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { readResults, RESULTS_FILE, type Results, renderFigures, withFigures } from './lib/figures.ts';
+import { RESULTS_FILE, type Results, readResults, renderFigures, withFigures } from './lib/figures.ts';
 
 const { values } = parseArgs({ options: { corpus: { type: 'string', default: '../shared/dtb' }, only: { type: 'string', default: '' } } });
 const README = new URL('../README.md', import.meta.url).pathname;

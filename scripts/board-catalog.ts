@@ -73,7 +73,12 @@ export function renderCatalog(corpus: string, l4t: string): string {
       'The kernel blobs stock JetPack boots (L4T R32.7.1; R35.4 for the Orins), read as the chart reads a running board: the blob as `/sys/firmware/fdt` and the release\'s `/etc/nv_tegra_release` beside it, which gives the `l4t.*` and `jetpack.*` facts. On a board, the bootloader\'s board ids also give `module` where a blob serves several SKUs, and floorswept Orin cores (status "fail") are not counted.',
       jetsons,
     ],
-    ...[...groups].map(([vendor, boards]): [string, string, string, Board[]] => [vendor, vendor, `Debian 12's Linux 6.1 arm64 kernel blobs (mainline naming), \`${vendor}/\`.`, boards]),
+    ...[...groups].map(([vendor, boards]): [string, string, string, Board[]] => [
+      vendor,
+      vendor,
+      `Debian 12's Linux 6.1 arm64 kernel blobs (mainline naming), \`${vendor}/\`.`,
+      boards,
+    ]),
   ];
   const total = sections.reduce((sum, [, , , boards]) => sum + boards.length, 0);
   const lines = [
@@ -83,7 +88,7 @@ export function renderCatalog(corpus: string, l4t: string): string {
     '',
     `What each of ${total} real devicetrees yields with default settings (no flags): the compatible-derived`,
     '`beta.devicetree.org/` keys, the Jetson facts under `tegra.beta.devicetree.org/`, values as the labeller',
-    'sets them. Search this page for your board\'s `model` (`cat /proc/device-tree/model`), its `.dtb` name or, for a Jetson, its product (`jetson-tx2`).',
+    "sets them. Search this page for your board's `model` (`cat /proc/device-tree/model`), its `.dtb` name or, for a Jetson, its product (`jetson-tx2`).",
     'For a board that is not here, run the dry run on its tree: `npx dt-node-labeller labels -o wide`.',
     '',
     sections.map(([title, anchor, , boards]) => `[${title}](#${anchor}) (${boards.length})`).join(' · '),

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
-import { blobMutation, checkParse, describeMutation, InvariantViolation, syntheticSeed, type MutatedBlob, type Seed } from '../__tests__/helpers/blob-mutations.ts';
-import { libfdtCheckUnavailable, libfdtVerdicts, type LibfdtVerdict } from '../__tests__/helpers/libfdt-check.ts';
+import { blobMutation, checkParse, describeMutation, InvariantViolation, type MutatedBlob, type Seed, syntheticSeed } from '../__tests__/helpers/blob-mutations.ts';
+import { type LibfdtVerdict, libfdtCheckUnavailable, libfdtVerdicts } from '../__tests__/helpers/libfdt-check.ts';
 import { compareWithLibfdt } from '../__tests__/helpers/libfdt-differential.ts';
 
 const BATCH = 1000;
@@ -170,7 +170,9 @@ async function main(): Promise<number> {
   const config = parseConfig();
   const started = performance.now();
   const seedCount = loadSeeds(config.corpus).length;
-  process.stderr.write(`fuzz: seed ${config.seed}, ${seedCount} seed blobs, ${config.jobs} job(s), up to ${config.cases} cases${config.libfdt ? ', against libfdt' : ''}${config.seconds === Infinity ? '' : ` / ${config.seconds} s`}\n`);
+  process.stderr.write(
+    `fuzz: seed ${config.seed}, ${seedCount} seed blobs, ${config.jobs} job(s), up to ${config.cases} cases${config.libfdt ? ', against libfdt' : ''}${config.seconds === Infinity ? '' : ` / ${config.seconds} s`}\n`,
+  );
 
   const heartbeat = new SharedArrayBuffer(config.jobs * SLOTS * 4);
   const beats = new Int32Array(heartbeat);

@@ -32,7 +32,14 @@ const files = tier === 'full' ? all : all.filter((file) => !FULL_ONLY.test(openi
 // Node's default is one file at a time on a 2-core machine (parallelism − 1); most files wait on child
 // processes or servers rather than the CPU, so two at a time finishes sooner without starving either.
 const concurrency = Math.max(2, availableParallelism() - 1);
-const args = ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-concurrency=${concurrency}`, ...passThrough, ...files.map((file) => relative(REPO, file))];
+const args = [
+  '--test',
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  `--test-concurrency=${concurrency}`,
+  ...passThrough,
+  ...files.map((file) => relative(REPO, file)),
+];
 process.stdout.write(`${tier} tier: ${files.length} of ${all.length} test files\n`);
 const child = spawn(process.execPath, args, { cwd: REPO, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));

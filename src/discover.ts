@@ -6,11 +6,11 @@ import { loadTree, type TreeLocation } from './devicetree/load-tree.ts';
 import { overlayMarker } from './devicetree/overlay.ts';
 import type { DeviceTree } from './devicetree/tree.ts';
 import { readL4tRelease } from './facts/l4t-release.ts';
-import { tegraFacts, type TegraFactOptions } from './facts/tegra-facts.ts';
+import { type TegraFactOptions, tegraFacts } from './facts/tegra-facts.ts';
 import { TEGRA_GPU_COMPATIBLES } from './hardware/tegra.ts';
 import { computeLabels, type LabelSet } from './labels/compute-labels.ts';
 import { type DevicetreeFeatures, devicetreeFeatures } from './nfd/devicetree-features.ts';
-import { DEFAULT_NODE_NAMES, selectNodes, type Selection } from './selection/select-nodes.ts';
+import { DEFAULT_NODE_NAMES, type Selection, selectNodes } from './selection/select-nodes.ts';
 import { type UnmatchedName, unmatchedNames } from './selection/unlabelled.ts';
 
 /** Which nodes become which labels: the label rules, as the flags set them. */

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
 import type { IValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
+
 /** The default instance's ownership annotation, the key every release has used (written out, not imported). */
 const OWNED_LABELS_ANNOTATION = 'dt-node-labeller.beta.devicetree.org/owned-labels';
+
 import { renderChart, type TemplateOptions } from '../helpers/helm.ts';
 import { FULLNAME, hasKind, NAMESPACE, oneOf, VAP_API } from './chart.ts';
 import { celEnvironment, celSkip, judgeNodeUpdate, NODE_NAME_EXTRA, type Token } from './vap-cel.ts';
@@ -83,7 +85,8 @@ describe('admission policy: structure', () => {
     assert.equal(custom.ownershipKey, "'gpu.dt-node-labeller.dt.example.com/owned-labels'");
     assert.equal(variables(policy({ values: { tegra: { facts: false } } })).prefixes, "['beta.devicetree.org/']");
     // GFD's six keys, as NVIDIA's GPU Feature Discovery names them (k8s-device-plugin internal/lm/resource.go).
-    const gfd = "'nvidia.com/gpu.family', 'nvidia.com/gpu.compute.major', 'nvidia.com/gpu.compute.minor', 'nvidia.com/gpu.product', 'nvidia.com/gpu.count', 'nvidia.com/gpu.memory'";
+    const gfd =
+      "'nvidia.com/gpu.family', 'nvidia.com/gpu.compute.major', 'nvidia.com/gpu.compute.minor', 'nvidia.com/gpu.product', 'nvidia.com/gpu.count', 'nvidia.com/gpu.memory'";
     assert.equal(variables(policy({ values: { tegra: { gfdLabels: true } } })).borrowedKeys, `[${gfd}]`);
     assert.equal(variables(policy({ values: { tegra: { gfdLabels: true, nvidiaGpuPresent: true } } })).borrowedKeys, `['nvidia.com/gpu.present', ${gfd}]`);
   });
@@ -160,7 +163,11 @@ const allowed = (result: string[] | 'not judged') => assert.deepEqual(result, []
 function deniedBy(result: string[] | 'not judged', ...checks: (keyof typeof MESSAGES)[]): void {
   assert.ok(Array.isArray(result) && result.length > 0, 'expected a denial');
   assert.equal(result.length, checks.length, result.join('\n'));
-  for (const check of checks) assert.ok(result.some((m) => MESSAGES[check].test(m)), `${check} not in:\n${result.join('\n')}`);
+  for (const check of checks)
+    assert.ok(
+      result.some((m) => MESSAGES[check].test(m)),
+      `${check} not in:\n${result.join('\n')}`,
+    );
 }
 
 describe('admission policy: the CEL decides as intended', { skip: celSkip }, () => {
@@ -168,7 +175,10 @@ describe('admission policy: the CEL decides as intended', { skip: celSkip }, () 
   const vap = (values: Record<string, unknown> = {}) => {
     const key = JSON.stringify(values);
     let rendered = cache.get(key);
-    if (rendered === undefined) cache.set(key, (rendered = policy({ values })));
+    if (rendered === undefined) {
+      rendered = policy({ values });
+      cache.set(key, rendered);
+    }
     return rendered;
   };
   const asLabeller = (before: NodeShape, after: NodeShape, token: Token = 'nano-1', values: Record<string, unknown> = {}) =>
@@ -279,7 +289,7 @@ describe('admission policy: the CEL decides as intended', { skip: celSkip }, () 
     deniedBy(asLabeller(byGfd, { labels: base }, 'nano-1', { tegra: { nvidiaGpuPresent: true } }), 'remove');
   });
 
-  test('GFD\'s keys only with tegra.gfdLabels; removing them by record either way; GFD\'s own never', () => {
+  test("GFD's keys only with tegra.gfdLabels; removing them by record either way; GFD's own never", () => {
     const FAMILY = 'nvidia.com/gpu.family';
     const mine = { labels: { ...base, [FAMILY]: 'maxwell' }, annotations: record(FAMILY) };
     deniedBy(asLabeller({ labels: base }, mine), 'add');
@@ -337,7 +347,14 @@ describe('admission policy: the CEL decides as intended', { skip: celSkip }, () 
   test('a custom prefix moves the boundary, and the record with it', () => {
     const values = { labeller: { prefix: 'dt.example.com' } };
     const mine = 'dt-node-labeller.dt.example.com/owned-labels';
-    allowed(asLabeller({ labels: base }, { labels: { ...base, 'dt.example.com/x': '1', 'tegra.dt.example.com/soc': 'a' }, annotations: { [mine]: 'dt.example.com/x,tegra.dt.example.com/soc' } }, 'nano-1', values));
+    allowed(
+      asLabeller(
+        { labels: base },
+        { labels: { ...base, 'dt.example.com/x': '1', 'tegra.dt.example.com/soc': 'a' }, annotations: { [mine]: 'dt.example.com/x,tegra.dt.example.com/soc' } },
+        'nano-1',
+        values,
+      ),
+    );
     const result = asLabeller({ labels: base }, { labels: { ...base, [`${P}x`]: '1' }, annotations: { [mine]: `${P}x` } }, 'nano-1', values);
     deniedBy(result, 'add');
     assert.match((result as string[])[0]!, /only under dt\.example\.com\/ or tegra\.dt\.example\.com\/; its cleanup hook may add none$/);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderChart } from '../helpers/helm.ts';
-import { daemonSet, daemonSets, L4T_KEY, SOC_KEY, labeller, NAMESPACE, NFD_FEATURES_DIR, SCENARIOS, scenario } from './chart.ts';
+import { daemonSet, daemonSets, L4T_KEY, labeller, NAMESPACE, NFD_FEATURES_DIR, SCENARIOS, SOC_KEY, scenario } from './chart.ts';
 
 const args = (name: string) => labeller(scenario(name)).container.args;
 
@@ -76,7 +76,10 @@ describe('DaemonSet: the run command line', () => {
   test('NFD features file: the flag names a file in the mounted host folder; no events, no API token', () => {
     const { pod, container } = labeller(scenario('NFD features file'));
     assert.deepEqual(container.args?.slice(6), ['--log-level=info', '--nfd-features-file=/nfd/features.d/dt-node-labeller']);
-    assert.deepEqual(container.volumeMounts?.find((m) => m.name === 'nfd-features'), { name: 'nfd-features', mountPath: '/nfd/features.d' });
+    assert.deepEqual(
+      container.volumeMounts?.find((m) => m.name === 'nfd-features'),
+      { name: 'nfd-features', mountPath: '/nfd/features.d' },
+    );
     assert.deepEqual(pod.volumes?.find((v) => v.name === 'nfd-features')?.hostPath, { path: NFD_FEATURES_DIR, type: 'DirectoryOrCreate' });
     assert.equal(pod.automountServiceAccountToken, false);
     assert.equal(labeller(scenario('default')).pod.volumes?.length, 1);
@@ -214,15 +217,24 @@ describe('DaemonSet: scheduling', () => {
 
   test('the architecture list is configurable, and an empty list drops the rule', () => {
     const { pod } = labeller(scenario('everything'));
-    assert.deepEqual(pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values, [
-      'arm64',
-    ]);
+    assert.deepEqual(pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values, ['arm64']);
     assert.deepEqual(pod.affinity?.podAntiAffinity, {});
     assert.deepEqual(pod.nodeSelector, { 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/edge': 'true' });
     assert.deepEqual(pod.tolerations, [{ key: 'edge', operator: 'Exists', effect: 'NoSchedule' }]);
     const all = renderChart({ values: { architectures: [] } });
     assert.deepEqual(labeller(all).pod.affinity, {
-      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: L4T_KEY, operator: 'DoesNotExist' }, { key: SOC_KEY, operator: 'NotIn', values: ['tegra264'] }] }] } },
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: L4T_KEY, operator: 'DoesNotExist' },
+                { key: SOC_KEY, operator: 'NotIn', values: ['tegra264'] },
+              ],
+            },
+          ],
+        },
+      },
     });
     const none = renderChart({ values: { architectures: [], tegra: { l4tRelease: { enabled: false } } } });
     assert.equal(labeller(none).pod.affinity, undefined);
@@ -238,7 +250,13 @@ describe('DaemonSet: scheduling', () => {
         ...nodeAffinity,
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
-            { matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: L4T_KEY, operator: 'DoesNotExist' }, { key: SOC_KEY, operator: 'NotIn', values: ['tegra264'] }] },
+            {
+              matchExpressions: [
+                { key: 'edge', operator: 'Exists' },
+                { key: L4T_KEY, operator: 'DoesNotExist' },
+                { key: SOC_KEY, operator: 'NotIn', values: ['tegra264'] },
+              ],
+            },
           ],
         },
       },
@@ -246,13 +264,30 @@ describe('DaemonSet: scheduling', () => {
     // The -l4t DaemonSet: each term twice, once per way a node qualifies.
     assert.deepEqual(labeller(renderChart({ values: { affinity: { nodeAffinity } } }), 'l4t').pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution, {
       nodeSelectorTerms: [
-        { matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: L4T_KEY, operator: 'In', values: ['true'] }] },
-        { matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: SOC_KEY, operator: 'In', values: ['tegra264'] }] },
+        {
+          matchExpressions: [
+            { key: 'edge', operator: 'Exists' },
+            { key: L4T_KEY, operator: 'In', values: ['true'] },
+          ],
+        },
+        {
+          matchExpressions: [
+            { key: 'edge', operator: 'Exists' },
+            { key: SOC_KEY, operator: 'In', values: ['tegra264'] },
+          ],
+        },
       ],
     });
     const noSocs = renderChart({ values: { affinity: { nodeAffinity }, tegra: { l4tRelease: { socs: [] } } } });
     assert.deepEqual(labeller(noSocs, 'l4t').pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution, {
-      nodeSelectorTerms: [{ matchExpressions: [{ key: 'edge', operator: 'Exists' }, { key: L4T_KEY, operator: 'In', values: ['true'] }] }],
+      nodeSelectorTerms: [
+        {
+          matchExpressions: [
+            { key: 'edge', operator: 'Exists' },
+            { key: L4T_KEY, operator: 'In', values: ['true'] },
+          ],
+        },
+      ],
     });
     const unsplit = renderChart({ values: { affinity: { nodeAffinity }, tegra: { l4tRelease: { enabled: false } } } });
     assert.deepEqual(labeller(unsplit).pod.affinity, { nodeAffinity });

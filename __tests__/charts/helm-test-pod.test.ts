@@ -96,7 +96,13 @@ esac
   const labelled = { 'kubernetes.io/arch': 'arm64', 'beta.devicetree.org/nvidia-gm20b': '1', 'beta.devicetree.org/nvidia-jetson-nano': '1' };
 
   test('passes when every node with a ready labeller has labels under the prefix', () => {
-    const { status, output, calls } = run([{ node: 'nano-1', ready: true }, { node: 'orin-1', ready: true }], { 'nano-1': labelled, 'orin-1': labelled });
+    const { status, output, calls } = run(
+      [
+        { node: 'nano-1', ready: true },
+        { node: 'orin-1', ready: true },
+      ],
+      { 'nano-1': labelled, 'orin-1': labelled },
+    );
     assert.equal(status, 0, output);
     assert.match(output, /ok: nano-1 has 2 labels under beta\.devicetree\.org\//);
     assert.match(output, /ok: orin-1 has 2 labels/);
@@ -106,7 +112,13 @@ esac
   });
 
   test('reports, but does not fail on, labellers that are not ready (no devicetree there)', () => {
-    const { status, output } = run([{ node: 'nano-1', ready: true }, { node: 'x86-1', ready: false }], { 'nano-1': labelled, 'x86-1': {} });
+    const { status, output } = run(
+      [
+        { node: 'nano-1', ready: true },
+        { node: 'x86-1', ready: false },
+      ],
+      { 'nano-1': labelled, 'x86-1': {} },
+    );
     assert.equal(status, 0, output);
     assert.match(output, /not ready \(no devicetree there\?\): x86-1/);
   });
@@ -165,7 +177,13 @@ esac
   });
 
   test('a cloud pod that never becomes ready, beside labelled edge nodes, is reported: the edge nodes were checked', () => {
-    const mixed = run([{ node: 'x86-1', ready: false }, { node: 'edge-1', ready: true, variant: 'edge' }], { 'edge-1': labelled });
+    const mixed = run(
+      [
+        { node: 'x86-1', ready: false },
+        { node: 'edge-1', ready: true, variant: 'edge' },
+      ],
+      { 'edge-1': labelled },
+    );
     assert.equal(mixed.status, 0, mixed.output);
     assert.match(mixed.output, /not ready \(no devicetree there\?\): x86-1/);
     assert.match(mixed.output, /ok: edge node edge-1/);

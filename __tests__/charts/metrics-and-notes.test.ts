@@ -19,7 +19,10 @@ describe('metrics', () => {
   });
 
   test('the Service and the monitors select the pods of every DaemonSet, whatever their variant', () => {
-    const rendered = renderChart({ apiVersions: [MONITORING_API], values: { kubeedge: { enabled: true }, metrics: { serviceMonitor: { enabled: true }, podMonitor: { enabled: true } } } });
+    const rendered = renderChart({
+      apiVersions: [MONITORING_API],
+      values: { kubeedge: { enabled: true }, metrics: { serviceMonitor: { enabled: true }, podMonitor: { enabled: true } } },
+    });
     const selectors = [
       oneOf<IService>(rendered, 'Service').spec?.selector ?? {},
       oneOf<IServiceMonitor>(rendered, 'ServiceMonitor').spec.selector.matchLabels ?? {},

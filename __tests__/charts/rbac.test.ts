@@ -38,9 +38,7 @@ function grants(rendered: readonly Rendered[]) {
 
 /** Grants made for the labeller itself (not for the cleanup hook or the test pod). */
 function labellerGrants(name: string) {
-  return Object.fromEntries(
-    Object.entries(grants(scenario(name))).filter(([key]) => !key.endsWith('-cleanup') && !key.endsWith('-test')),
-  );
+  return Object.fromEntries(Object.entries(grants(scenario(name))).filter(([key]) => !key.endsWith('-cleanup') && !key.endsWith('-test')));
 }
 
 describe('RBAC: least privilege per mode', () => {
@@ -64,7 +62,9 @@ describe('RBAC: least privilege per mode', () => {
     }
     const elsewhere = renderChart({ namespace: 'kube-system' });
     assert.deepEqual(
-      allOfKind<IRole>(elsewhere, 'Role').filter((r) => r.metadata?.name?.endsWith('-events')).map((r) => r.metadata?.namespace),
+      allOfKind<IRole>(elsewhere, 'Role')
+        .filter((r) => r.metadata?.name?.endsWith('-events'))
+        .map((r) => r.metadata?.namespace),
       ['default'],
     );
   });
@@ -160,7 +160,9 @@ describe('RBAC: least privilege per mode', () => {
   });
 
   test('with KubeEdge the cleanup Job and the test pod stay off edge nodes (they talk to the API server directly)', () => {
-    const offEdge = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: EDGE_ROLE, operator: 'DoesNotExist' }] }] } } };
+    const offEdge = {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: EDGE_ROLE, operator: 'DoesNotExist' }] }] } },
+    };
     for (const name of ['KubeEdge', 'KubeEdge with requireAuthorization']) {
       assert.deepEqual(oneOf<IJob>(scenario(name), 'Job').spec?.template.spec?.affinity, offEdge, name);
       assert.deepEqual(oneOf<IPod>(scenario(name), 'Pod').spec?.affinity, offEdge, name);
@@ -172,7 +174,10 @@ describe('RBAC: least privilege per mode', () => {
     for (const name of ['cleanup off, test off', 'NFD features file']) {
       const rendered = scenario(name);
       assert.equal(hasKind(rendered, 'Job'), false, name);
-      assert.ok(rendered.every((r) => !(metadataOf(r.object).name ?? '').endsWith('-cleanup')), name);
+      assert.ok(
+        rendered.every((r) => !(metadataOf(r.object).name ?? '').endsWith('-cleanup')),
+        name,
+      );
     }
   });
 

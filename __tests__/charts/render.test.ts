@@ -53,16 +53,24 @@ describe('helm template: every rendered object is valid Kubernetes', () => {
 
   test('objects live in the release namespace, except the events Role (default) and what a value places elsewhere', () => {
     const namespaces = (name: string) =>
-      new Set(scenario(name).map((r) => metadataOf(r.object).namespace).filter((ns): ns is string => ns !== undefined));
+      new Set(
+        scenario(name)
+          .map((r) => metadataOf(r.object).namespace)
+          .filter((ns): ns is string => ns !== undefined),
+      );
     assert.deepEqual(namespaces('default'), new Set([NAMESPACE, 'default']));
     assert.deepEqual(namespaces('events off'), new Set([NAMESPACE]));
     assert.deepEqual(namespaces('NFD NodeFeature'), new Set([NAMESPACE, 'node-feature-discovery']));
-    const inDefault = scenario('default').filter((r) => metadataOf(r.object).namespace === 'default').map((r) => `${String(r.object.kind)}/${metadataOf(r.object).name}`);
+    const inDefault = scenario('default')
+      .filter((r) => metadataOf(r.object).namespace === 'default')
+      .map((r) => `${String(r.object.kind)}/${metadataOf(r.object).name}`);
     assert.deepEqual(inDefault.sort(), ['Role/dtnl-dt-node-labeller-events', 'RoleBinding/dtnl-dt-node-labeller-events']);
   });
 
   test('the default set of objects', () => {
-    const kinds = scenario('default').map((r) => `${String(r.object.kind)}/${metadataOf(r.object).name}`).sort();
+    const kinds = scenario('default')
+      .map((r) => `${String(r.object.kind)}/${metadataOf(r.object).name}`)
+      .sort();
     assert.deepEqual(kinds, [
       'ClusterRole/dtnl-dt-node-labeller',
       'ClusterRole/dtnl-dt-node-labeller-cleanup',
@@ -97,7 +105,10 @@ describe('helm template: every rendered object is valid Kubernetes', () => {
     assert.deepEqual(names('no L4T release file'), ['main=dtnl-dt-node-labeller']);
     assert.deepEqual(names('Jetson facts off'), ['main=dtnl-dt-node-labeller']);
     const edgeOnly = renderChart({ values: { kubeedge: { enabled: true }, tegra: { l4tRelease: { enabled: false } } } });
-    assert.deepEqual(allOfKind<IDaemonSet>(edgeOnly, 'DaemonSet').map((ds) => ds.metadata?.name), ['dtnl-dt-node-labeller', 'dtnl-dt-node-labeller-edge']);
+    assert.deepEqual(
+      allOfKind<IDaemonSet>(edgeOnly, 'DaemonSet').map((ds) => ds.metadata?.name),
+      ['dtnl-dt-node-labeller', 'dtnl-dt-node-labeller-edge'],
+    );
   });
 });
 

@@ -17,10 +17,7 @@ const L4T_RELEASE = '/etc/nv_tegra_release';
 function privilegedTrue(value: unknown, path = ''): string[] {
   if (Array.isArray(value)) return value.flatMap((item, i) => privilegedTrue(item, `${path}/${i}`));
   if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([key, item]) => [
-    ...(key === 'privileged' && item === true ? [`${path}/${key}`] : []),
-    ...privilegedTrue(item, `${path}/${key}`),
-  ]);
+  return Object.entries(value).flatMap(([key, item]) => [...(key === 'privileged' && item === true ? [`${path}/${key}`] : []), ...privilegedTrue(item, `${path}/${key}`)]);
 }
 
 /** The hardening every pod of the chart must have, whatever the values. */
@@ -92,7 +89,10 @@ describe('security: not privileged, hardened containers', () => {
   });
 
   test('non-root mode runs as the configured uid, pod and container both refusing root', () => {
-    for (const [name, uid] of [['non-root', 65532], ['everything', 1000]] as const) {
+    for (const [name, uid] of [
+      ['non-root', 65532],
+      ['everything', 1000],
+    ] as const) {
       const { pod, container } = labeller(scenario(name));
       assert.equal(container.securityContext?.runAsUser, uid);
       assert.equal(container.securityContext?.runAsGroup, uid);
@@ -199,7 +199,12 @@ describe('security: no value can make a pod privileged', () => {
         }),
         podAnnotations: fc.constantFrom({}, { privileged: 'true' }),
         priorityClassName: fc.constantFrom('', 'system-node-critical'),
-        tegra: fc.record({ facts: fc.boolean(), nvidiaGpuPresent: fc.boolean(), gfdLabels: fc.boolean(), l4tRelease: fc.record({ enabled: fc.boolean(), socs: fc.constantFrom([], ['tegra264'], ['tegra234', 'tegra264']) }) }),
+        tegra: fc.record({
+          facts: fc.boolean(),
+          nvidiaGpuPresent: fc.boolean(),
+          gfdLabels: fc.boolean(),
+          l4tRelease: fc.record({ enabled: fc.boolean(), socs: fc.constantFrom([], ['tegra264'], ['tegra234', 'tegra264']) }),
+        }),
         kubeedge: fc.record({ enabled: fc.boolean(), requireAuthorization: fc.boolean() }),
       },
       { requiredKeys: [] },

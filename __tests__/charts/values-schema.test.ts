@@ -76,9 +76,7 @@ describe('values.schema.json rejects wrong types and bad values', () => {
   });
 
   test('a template-level rule: ServiceMonitor without the Service fails with a clear message', () => {
-    const result = helm(
-      chartArgs({ apiVersions: ['monitoring.coreos.com/v1'], flags: ['--set', 'metrics.serviceMonitor.enabled=true,metrics.service.enabled=false'] }),
-    );
+    const result = helm(chartArgs({ apiVersions: ['monitoring.coreos.com/v1'], flags: ['--set', 'metrics.serviceMonitor.enabled=true,metrics.service.enabled=false'] }));
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /metrics\.serviceMonitor\.enabled needs metrics\.service\.enabled/);
   });

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { renderChart, type TemplateOptions } from '../helpers/helm.ts';
 import { podFitsNode, requirementMatches, type SchedulingSpec, type TestNode } from '../helpers/node-affinity.ts';
-import { daemonSets, EDGE_ROLE, L4T_KEY, labeller, scenario, type Variant, VARIANT_LABEL } from './chart.ts';
+import { daemonSets, EDGE_ROLE, L4T_KEY, labeller, scenario, VARIANT_LABEL, type Variant } from './chart.ts';
 
 // Nodes are matched with helpers/node-affinity.ts (the scheduler's and the DaemonSet controller's rules).
 
@@ -25,7 +25,12 @@ describe('the node-affinity evaluator itself', () => {
         nodeAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: {
             nodeSelectorTerms: [
-              { matchExpressions: [{ key: 'a', operator: 'Exists' }, { key: 'b', operator: 'DoesNotExist' }] },
+              {
+                matchExpressions: [
+                  { key: 'a', operator: 'Exists' },
+                  { key: 'b', operator: 'DoesNotExist' },
+                ],
+              },
               { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['special'] }] },
               {},
             ],
@@ -81,7 +86,11 @@ describe('variants: every node gets exactly the one it should', () => {
     ['custom tegra prefix', { values: { tegra: { prefix: 'jetson.example.com' } } }, { kubeedge: false, split: true, l4tKey: 'jetson.example.com/l4t.devicetree' }],
     ['custom labeller prefix', { values: { labeller: { prefix: 'dt.example.com' } } }, { kubeedge: false, split: true, l4tKey: 'tegra.dt.example.com/l4t.devicetree' }],
     ['no SoCs taken to run L4T', { values: { tegra: { l4tRelease: { socs: [] } } } }, { kubeedge: false, split: true, socs: [] }],
-    ['KubeEdge, Orin and Thor taken to run L4T', { values: { kubeedge: { enabled: true }, tegra: { l4tRelease: { socs: ['tegra234', 'tegra264'] } } } }, { kubeedge: true, split: true, socs: ['tegra234', 'tegra264'] }],
+    [
+      'KubeEdge, Orin and Thor taken to run L4T',
+      { values: { kubeedge: { enabled: true }, tegra: { l4tRelease: { socs: ['tegra234', 'tegra264'] } } } },
+      { kubeedge: true, split: true, socs: ['tegra234', 'tegra264'] },
+    ],
   ];
   for (const [name, options, shape] of CASES) {
     test(name, () => {
@@ -157,13 +166,22 @@ describe('variants: one pod template, differing only where they must', () => {
         const a = all.get(plain)!;
         const b = all.get(l4t)!;
         assert.deepEqual(common(b), common(a), `${plain} vs ${l4t}`);
-        assert.deepEqual(b.spec?.template.spec?.volumes?.find((v) => v.name === 'l4t-release'), { name: 'l4t-release', hostPath: { path: '/etc/nv_tegra_release', type: 'File' } });
-        assert.deepEqual(b.spec?.template.spec?.containers[0]?.volumeMounts?.find((m) => m.name === 'l4t-release'), {
-          name: 'l4t-release',
-          mountPath: '/host/etc/nv_tegra_release',
-          readOnly: true,
-        });
-        assert.equal(a.spec?.template.spec?.volumes?.some((v) => v.name === 'l4t-release'), false);
+        assert.deepEqual(
+          b.spec?.template.spec?.volumes?.find((v) => v.name === 'l4t-release'),
+          { name: 'l4t-release', hostPath: { path: '/etc/nv_tegra_release', type: 'File' } },
+        );
+        assert.deepEqual(
+          b.spec?.template.spec?.containers[0]?.volumeMounts?.find((m) => m.name === 'l4t-release'),
+          {
+            name: 'l4t-release',
+            mountPath: '/host/etc/nv_tegra_release',
+            readOnly: true,
+          },
+        );
+        assert.equal(
+          a.spec?.template.spec?.volumes?.some((v) => v.name === 'l4t-release'),
+          false,
+        );
       }
       const selectors = [...all.values()].map((ds) => ds.spec!.selector.matchLabels!);
       for (const ds of all.values()) {
@@ -216,7 +234,10 @@ describe('variants: one pod template, differing only where they must', () => {
     assert.ok(container.args?.includes('--api-server=http://127.0.0.1:10551'));
     assert.ok(container.args?.includes('--metrics-address=:9200'));
     assert.ok(container.args?.includes('--publish-nodefeature'));
-    assert.deepEqual(pod.tolerations, [{ key: 'dedicated', operator: 'Exists' }, { key: EDGE_ROLE, operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.deepEqual(pod.tolerations, [
+      { key: 'dedicated', operator: 'Exists' },
+      { key: EDGE_ROLE, operator: 'Exists', effect: 'NoSchedule' },
+    ]);
     const authorized = renderChart({ values: { kubeedge: { enabled: true, requireAuthorization: true, metaServer: { dummyAddress: '169.254.30.11:10560' } } } });
     assert.ok(labeller(authorized, 'edge').container.args?.includes('--api-server=https://169.254.30.11:10560'));
   });

@@ -9,11 +9,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { fixture } from '../helpers/corpus.ts';
 import { asNonRootUser } from '../helpers/labeller-process.ts';
 import { CLI, REPO } from '../helpers/run-cli.ts';
-import { fixture } from '../helpers/corpus.ts';
 
 const NANO = join(REPO, 'examples/devicetree/jetson-nano.dtb');
 const REPORT = new URL('../helpers/report-max-rss.mjs', import.meta.url).pathname;
@@ -36,7 +36,11 @@ interface Row {
 
 const ROWS: Record<string, Row> = {
   // ---- usage errors: exit 2 ----
-  'run --metrics-address nonsense': { args: () => ['run', '--dtb', NANO, '--metrics-address', 'nonsense'], code: 2, line: /--metrics-address.*"nonsense" is not a listen address like :8080/ },
+  'run --metrics-address nonsense': {
+    args: () => ['run', '--dtb', NANO, '--metrics-address', 'nonsense'],
+    code: 2,
+    line: /--metrics-address.*"nonsense" is not a listen address like :8080/,
+  },
   'run --metrics-address :99999': { args: () => ['run', '--dtb', NANO, '--metrics-address', ':99999'], code: 2, line: /":99999" is not a listen address/ },
   'labels --dtb ""': { args: () => ['labels', '--dtb', ''], code: 2, line: /--dtb.*must not be empty/ },
   'labels --host-root ""': { args: () => ['labels', '--host-root', ''], code: 2, line: /--host-root.*must not be empty/ },
@@ -52,13 +56,25 @@ const ROWS: Record<string, Row> = {
   "labels -n '.*'": { args: () => ['labels', '--dtb', NANO, '-n', '.*'], code: 2, line: /"\.\*" can never match a devicetree node name/ },
   "labels -n 'a b'": { args: () => ['labels', '--dtb', NANO, '-n', 'a b'], code: 2, line: /"a b" can never match a devicetree node name/ },
   'run --instance Bad_Name': { args: () => ['run', '--dtb', NANO, '--instance', 'Bad_Name'], code: 2, line: /--instance.*an instance name is a DNS label/ },
-  '--tegra-prefix equal to --prefix': { args: () => ['labels', '--dtb', NANO, '--tegra-prefix', 'beta.devicetree.org'], code: 2, line: /^error: --tegra-prefix must differ from --prefix/ },
+  '--tegra-prefix equal to --prefix': {
+    args: () => ['labels', '--dtb', NANO, '--tegra-prefix', 'beta.devicetree.org'],
+    code: 2,
+    line: /^error: --tegra-prefix must differ from --prefix/,
+  },
   'run --dtb - without --once': { args: () => ['run', '--dtb', '-'], code: 2, line: /^error: --dtb - \(standard input\) needs --once/ },
   'an unknown option': { args: () => ['labels', '--bogus'], code: 2, line: /unknown option '--bogus'/ },
   // ---- runtime errors: exit 1, one line naming the thing ----
   // Wrong formats name what they are and what to do (issue 17 defect 4).
-  'devicetree source given as --dtb': { args: () => ['labels', '--dtb', fixture('raspberry-pi-4.dts')], code: 1, line: /^error: .*raspberry-pi-4\.dts: invalid devicetree blob: bad magic 0x2f2f2053 \(not a flattened devicetree; this is devicetree source: compile it with dtc -I dts -O dtb/ },
-  'a gzip-compressed blob': { args: (d) => ['labels', '--dtb', join(d, 'board.dtb.gz')], code: 1, line: /^error: .*board\.dtb\.gz: invalid devicetree blob: bad magic 0x1f8b08.. \(not a flattened devicetree; this is gzip-compressed data: decompress it first/ },
+  'devicetree source given as --dtb': {
+    args: () => ['labels', '--dtb', fixture('raspberry-pi-4.dts')],
+    code: 1,
+    line: /^error: .*raspberry-pi-4\.dts: invalid devicetree blob: bad magic 0x2f2f2053 \(not a flattened devicetree; this is devicetree source: compile it with dtc -I dts -O dtb/,
+  },
+  'a gzip-compressed blob': {
+    args: (d) => ['labels', '--dtb', join(d, 'board.dtb.gz')],
+    code: 1,
+    line: /^error: .*board\.dtb\.gz: invalid devicetree blob: bad magic 0x1f8b08.. \(not a flattened devicetree; this is gzip-compressed data: decompress it first/,
+  },
   'an empty file': { args: (d) => ['labels', '--dtb', join(d, 'empty.dtb')], code: 1, line: /^error: .*empty\.dtb: empty file, not a devicetree blob$/ },
   '/dev/null': { args: () => ['labels', '--dtb', '/dev/null'], code: 1, line: /^error: \/dev\/null: is a character device, not a blob file/ },
   '/dev/zero': { args: () => ['labels', '--dtb', '/dev/zero'], code: 1, line: /^error: \/dev\/zero: is a character device/ },
@@ -66,8 +82,16 @@ const ROWS: Record<string, Row> = {
   'a 200 MB sparse file': { args: (d) => ['labels', '--dtb', join(d, 'sparse.dtb')], code: 1, line: /^error: .*sparse\.dtb: invalid devicetree blob: bad magic/ },
   'a blob over the size cap': { args: (d) => ['labels', '--dtb', join(d, 'huge.dtb')], code: 1, line: /^error: .*huge\.dtb: invalid devicetree blob: .*2 MiB/ },
   'not a blob on stdin': { args: () => ['labels', '--dtb', '-'], code: 1, line: /^error: <stdin>: invalid devicetree blob: bad magic/, stdin: '{"not": "a blob"}' },
-  'a corrupt sys/firmware/fdt under --host-root': { args: (d) => ['labels', '--host-root', join(d, 'corrupt-host')], code: 1, line: /^error: .*corrupt-host\/sys\/firmware\/fdt: invalid devicetree blob/ },
-  'a directory at sys/firmware/fdt': { args: (d) => ['labels', '--host-root', join(d, 'dir-host')], code: 1, line: /^error: .*dir-host\/sys\/firmware\/fdt: is a directory, not a devicetree blob \(is --host-root the host's root folder\?\)$/ },
+  'a corrupt sys/firmware/fdt under --host-root': {
+    args: (d) => ['labels', '--host-root', join(d, 'corrupt-host')],
+    code: 1,
+    line: /^error: .*corrupt-host\/sys\/firmware\/fdt: invalid devicetree blob/,
+  },
+  'a directory at sys/firmware/fdt': {
+    args: (d) => ['labels', '--host-root', join(d, 'dir-host')],
+    code: 1,
+    line: /^error: .*dir-host\/sys\/firmware\/fdt: is a directory, not a devicetree blob \(is --host-root the host's root folder\?\)$/,
+  },
   'a devicetree it may not read is an error, not "no devicetree"': {
     args: (d) => ['labels', '--host-root', join(d, 'denied-host')],
     code: 1,
@@ -76,11 +100,32 @@ const ROWS: Record<string, Row> = {
   },
   'no devicetree at all': { args: (d) => ['labels', '--host-root', join(d, 'x86-host')], code: 1, line: /^error: no devicetree found \(tried .*sys\/firmware\/fdt: not found/ },
   // An overlay (dtc -@ of pi4-overlay.dts) names the SoC in its root compatible, but describes no board (issue 17 defect 3).
-  'a devicetree overlay (.dtbo)': { args: () => ['labels', '--dtb', fixture('pi4-overlay.dtbo')], code: 1, line: /^error: .*pi4-overlay\.dtbo: a devicetree overlay \(it has \/__fixups__\), which patches a board's tree and is not one: give the board's \.dtb$/ },
-  'an empty expanded tree': { args: (d) => ['labels', '--live-tree', join(d, 'empty-tree')], code: 1, line: /^error: .*empty-tree: the root node has no compatible, so it does not say what this machine is$/ },
-  'a garbled kubeconfig': { args: (d) => ['run', '--once', '--dtb', NANO, '--kubeconfig', join(d, 'garbage.kubeconfig')], code: 1, line: /^error: cannot load kubeconfig .*garbage\.kubeconfig: not a kubeconfig/ },
-  'KUBECONFIG naming a missing file': { args: (d) => ['run', '--once', '--dtb', NANO], code: 1, line: /^error: KUBECONFIG names .*missing-kubeconfig, which does not exist$/, env: { KUBECONFIG: '/nonexistent/missing-kubeconfig' } },
-  'plain HTTP to a remote server': { args: () => ['run', '--once', '--dtb', NANO, '--api-server', 'http://192.0.2.1:8080'], code: 1, line: /^error: http:\/\/192\.0\.2\.1:8080: plain HTTP is refused except to a loopback address/ },
+  'a devicetree overlay (.dtbo)': {
+    args: () => ['labels', '--dtb', fixture('pi4-overlay.dtbo')],
+    code: 1,
+    line: /^error: .*pi4-overlay\.dtbo: a devicetree overlay \(it has \/__fixups__\), which patches a board's tree and is not one: give the board's \.dtb$/,
+  },
+  'an empty expanded tree': {
+    args: (d) => ['labels', '--live-tree', join(d, 'empty-tree')],
+    code: 1,
+    line: /^error: .*empty-tree: the root node has no compatible, so it does not say what this machine is$/,
+  },
+  'a garbled kubeconfig': {
+    args: (d) => ['run', '--once', '--dtb', NANO, '--kubeconfig', join(d, 'garbage.kubeconfig')],
+    code: 1,
+    line: /^error: cannot load kubeconfig .*garbage\.kubeconfig: not a kubeconfig/,
+  },
+  'KUBECONFIG naming a missing file': {
+    args: () => ['run', '--once', '--dtb', NANO],
+    code: 1,
+    line: /^error: KUBECONFIG names .*missing-kubeconfig, which does not exist$/,
+    env: { KUBECONFIG: '/nonexistent/missing-kubeconfig' },
+  },
+  'plain HTTP to a remote server': {
+    args: () => ['run', '--once', '--dtb', NANO, '--api-server', 'http://192.0.2.1:8080'],
+    code: 1,
+    line: /^error: http:\/\/192\.0\.2\.1:8080: plain HTTP is refused except to a loopback address/,
+  },
   'cleanup --all-nodes against a web server that is not Kubernetes': {
     args: () => ['cleanup', '--all-nodes', '--api-server', htmlUrl],
     code: 1,
@@ -146,7 +191,9 @@ function run(row: Row): Promise<{ code: number | null; stderr: string; stdout: s
 describe('bad input: one line, the right exit code, bounded memory', () => {
   before(async () => {
     prepare();
-    htmlServer = createServer((_request, response) => response.writeHead(404, { 'content-type': 'text/html' }).end('<!DOCTYPE HTML>\n<html><body><h1>Not Found</h1>\n</body></html>\n'));
+    htmlServer = createServer((_request, response) =>
+      response.writeHead(404, { 'content-type': 'text/html' }).end('<!DOCTYPE HTML>\n<html><body><h1>Not Found</h1>\n</body></html>\n'),
+    );
     await new Promise<void>((resolve) => htmlServer.listen(0, '127.0.0.1', resolve));
     htmlUrl = `http://127.0.0.1:${(htmlServer.address() as AddressInfo).port}`;
   });

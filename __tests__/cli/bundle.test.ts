@@ -19,7 +19,7 @@ function reachable(file: string, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
-test('the dry run\'s start-up path loads no controller code and no node:http', () => {
+test("the dry run's start-up path loads no controller code and no node:http", () => {
   const entry = 'dt-node-labeller.js';
   const program = readdirSync(join(DIST, 'chunks')).find((name) => /^program-.*\.js$/.test(name));
   assert.ok(program, 'a program chunk');

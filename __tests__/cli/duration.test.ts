@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { intervalParser, parseDuration } from '../../src/cli/duration.ts';
 import { formatAddress, parseListenAddress } from '../../src/app/listen-address.ts';
+import { intervalParser, parseDuration } from '../../src/cli/duration.ts';
 
 test('durations', () => {
   assert.equal(parseDuration('500ms'), 500);

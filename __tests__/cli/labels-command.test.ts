@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { fixture } from '../helpers/corpus.ts';
-import { CLI, cli } from '../helpers/run-cli.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
+import { fixture } from '../helpers/corpus.ts';
 import { expandTree } from '../helpers/expand-tree.ts';
-import { asNonRootUser } from '../helpers/labeller-process.ts';
 import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
+import { asNonRootUser } from '../helpers/labeller-process.ts';
+import { CLI, cli } from '../helpers/run-cli.ts';
 
 const NANO = 'examples/devicetree/jetson-nano.dtb';
 const NANO_LABELS = Object.fromEntries(Object.entries({ ...JETSON_NANO_LABELS, 'beta.devicetree.org/pwm-fan': '1' }).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -24,7 +24,12 @@ async function ok(args: string[]) {
 describe('labels: the dry run', () => {
   test('text output is sorted key=value lines', async () => {
     const { stdout, stderr } = await ok(['labels', '--dtb', NANO, '-n', 'gpu', 'pwm-fan']);
-    assert.equal(stdout, Object.entries(NANO_LABELS).map(([k, v]) => `${k}=${v}\n`).join(''));
+    assert.equal(
+      stdout,
+      Object.entries(NANO_LABELS)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
     assert.equal(stderr, '');
   });
 
@@ -40,13 +45,25 @@ describe('labels: the dry run', () => {
 
   test('-o nodefeature: the NodeFeature spec --publish-nodefeature publishes, its labels those of -o json', async () => {
     const { stdout } = await ok(['labels', '--dtb', NANO, '-n', 'pwm-fan', '-o', 'nodefeature']);
-    const { spec } = parseYaml(stdout) as { spec: { labels: Record<string, string>; features: { attributes: Record<string, { elements: Record<string, string> }>; instances: Record<string, { elements: Array<{ attributes: Record<string, string> }> }> } } };
+    const { spec } = parseYaml(stdout) as {
+      spec: {
+        labels: Record<string, string>;
+        features: { attributes: Record<string, { elements: Record<string, string> }>; instances: Record<string, { elements: Array<{ attributes: Record<string, string> }> }> };
+      };
+    };
     assert.deepEqual(spec.labels, NANO_LABELS);
     // What fdtget reads from the same blob: the root's model, /gpu's compatible list.
     assert.equal(spec.features.attributes['devicetree.system']?.elements.model, 'NVIDIA Jetson Nano Developer Kit');
     const gpu = spec.features.instances['devicetree.node']?.elements.find((e) => e.attributes.path === '/gpu');
-    assert.deepEqual(gpu?.attributes, { name: 'gpu', path: '/gpu', compatible: 'nvidia,tegra210-gm20b', compatibles: 'nvidia,tegra210-gm20b;nvidia,gm20b', status: 'okay', enabled: 'true' });
-    assert.equal(spec.features.attributes['tegra.system']?.elements['product'], 'jetson-nano-4gb');
+    assert.deepEqual(gpu?.attributes, {
+      name: 'gpu',
+      path: '/gpu',
+      compatible: 'nvidia,tegra210-gm20b',
+      compatibles: 'nvidia,tegra210-gm20b;nvidia,gm20b',
+      status: 'okay',
+      enabled: 'true',
+    });
+    assert.equal(spec.features.attributes['tegra.system']?.elements.product, 'jetson-nano-4gb');
   });
 
   test('--nodes a,b means the same as -n a b', async () => {
@@ -61,10 +78,13 @@ describe('labels: the dry run', () => {
     assert.equal(labels['beta.devicetree.org/nvidia-gm20b'], '1');
   });
 
-  test('--prefix changes the key prefix, and the facts\' prefix with it unless --tegra-prefix says otherwise', async () => {
+  test("--prefix changes the key prefix, and the facts' prefix with it unless --tegra-prefix says otherwise", async () => {
     const labels = JSON.parse((await ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '-o', 'json'])).stdout) as Record<string, string>;
     assert.deepEqual(new Set(Object.keys(labels).map((k) => k.split('/')[0])), new Set(['dt.example.com', 'tegra.dt.example.com']));
-    const own = JSON.parse((await ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '--tegra-prefix', 'jetson.example.com', '-o', 'json'])).stdout) as Record<string, string>;
+    const own = JSON.parse((await ok(['labels', '--dtb', NANO, '--prefix', 'dt.example.com', '--tegra-prefix', 'jetson.example.com', '-o', 'json'])).stdout) as Record<
+      string,
+      string
+    >;
     assert.equal(own['jetson.example.com/gpu.compute.major'], '5');
     const none = JSON.parse((await ok(['labels', '--dtb', NANO, '--no-tegra-facts', '-o', 'json'])).stdout) as Record<string, string>;
     assert.deepEqual(none, Object.fromEntries(Object.entries(NANO_LABELS).filter(([k]) => k.startsWith('beta.') && !k.endsWith('/pwm-fan'))));

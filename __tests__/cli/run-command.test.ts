@@ -13,8 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+
 /** The default instance's ownership annotation, the key every release has used (written out, not imported). */
 const OWNED_LABELS_ANNOTATION = 'dt-node-labeller.beta.devicetree.org/owned-labels';
+
 import { fixture } from '../helpers/corpus.ts';
 import { envtestSkip } from '../helpers/envtest/assets.ts';
 import { ControlPlane, type KubeObject } from '../helpers/envtest/control-plane.ts';
@@ -56,7 +58,13 @@ function labellerRbac(nodeVerbs: readonly string[]): string {
     items: [
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: RESTRICTED, namespace: 'default' } },
       { apiVersion: rbac, kind: 'ClusterRole', metadata: { name: RESTRICTED }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: nodeVerbs }] },
-      { apiVersion: rbac, kind: 'ClusterRoleBinding', metadata: { name: RESTRICTED }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: RESTRICTED }, subjects },
+      {
+        apiVersion: rbac,
+        kind: 'ClusterRoleBinding',
+        metadata: { name: RESTRICTED },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: RESTRICTED },
+        subjects,
+      },
       {
         apiVersion: rbac,
         kind: 'Role',
@@ -66,7 +74,13 @@ function labellerRbac(nodeVerbs: readonly string[]): string {
           { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
         ],
       },
-      { apiVersion: rbac, kind: 'RoleBinding', metadata: { name: `${RESTRICTED}-events`, namespace: 'default' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${RESTRICTED}-events` }, subjects },
+      {
+        apiVersion: rbac,
+        kind: 'RoleBinding',
+        metadata: { name: `${RESTRICTED}-events`, namespace: 'default' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${RESTRICTED}-events` },
+        subjects,
+      },
     ],
   });
 }
@@ -121,7 +135,10 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
   function startRun(name: string, extra: string[] = [], blob = 'jetson-nano-l4t.dtb', env: Record<string, string> = {}, config = kubeconfig): LabellerProcess {
     dtb = join(dir, `${name}.dtb`);
     copyFileSync(fixture(blob), dtb);
-    const labeller = LabellerProcess.start(['run', '--dtb', dtb, '--node-name', name, '--kubeconfig', config, '--metrics-address', '127.0.0.1:0', '--log-level', 'debug', ...extra], env);
+    const labeller = LabellerProcess.start(
+      ['run', '--dtb', dtb, '--node-name', name, '--kubeconfig', config, '--metrics-address', '127.0.0.1:0', '--log-level', 'debug', ...extra],
+      env,
+    );
     processes.push(labeller);
     return labeller;
   }
@@ -188,10 +205,16 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     assert.equal(event.involvedObject.name, 'nano');
     assert.equal(event.involvedObject.uid, node.metadata.uid, 'about this very Node object');
     assert.match(event.message, /added .*nvidia-jetson-nano/);
-    assert.ok(labeller.logs.every((line) => line.node === 'nano'), 'every log line names the node');
+    assert.ok(
+      labeller.logs.every((line) => line.node === 'nano'),
+      'every log line names the node',
+    );
     assert.deepEqual(labeller.otherOutput, [], 'nothing but JSON log lines on stderr');
     assert.equal(labeller.stdout, '');
-    assert.ok(seen().every((r) => r.token), 'every request carried the kubeconfig\'s bearer token');
+    assert.ok(
+      seen().every((r) => r.token),
+      "every request carried the kubeconfig's bearer token",
+    );
   });
 
   test('puts back an owned label that kubectl removed or overwrote; leaves foreign labels alone', async () => {
@@ -224,7 +247,7 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     assert.equal((await labelsOf('nano'))[`${P}/nvidia-gm20b`], 'set-by-admin');
     await until(async () => (await labeller.metric('dt_node_labeller_label_conflicts')) === 1, 'the conflict metric');
     await labeller.waitForLog(/set by someone else/);
-    assert.equal(await owned('nano'), Object.keys(rest).sort().join(','), 'the admin\'s label is not claimed');
+    assert.equal(await owned('nano'), Object.keys(rest).sort().join(','), "the admin's label is not claimed");
   });
 
   test('SIGHUP re-reads the devicetree: labels that are no longer true go, new ones come, foreign ones stay', async () => {
@@ -237,17 +260,19 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     assert.equal((await labelsOf('board'))[`${P}/custom`], 'admin');
     assert.equal(await owned('board'), Object.keys(PI4).sort().join(','));
     let messages: string[] = [];
-    await until(
-      async () => (messages = (await labelEvents('board')).map((e) => String(e.message))).some((m) => /added .*raspberrypi-4-model-b.*; removed .*nvidia-jetson-nano/.test(m)),
-      'an event naming the added and removed labels',
-    ).catch((error: Error) => assert.fail(`${error.message}; got ${messages.join(' | ')}`));
+    await until(async () => {
+      messages = (await labelEvents('board')).map((e) => String(e.message));
+      return messages.some((m) => /added .*raspberrypi-4-model-b.*; removed .*nvidia-jetson-nano/.test(m));
+    }, 'an event naming the added and removed labels').catch((error: Error) => assert.fail(`${error.message}; got ${messages.join(' | ')}`));
   });
 
   test("--adopt-existing takes over the Go labeller's matching labels, and leaves the rest alone", async () => {
     const fromGo = { ...NANO, [`${P}/nvidia-gm20b`]: '2', [`${P}/gone-board`]: '1' };
     await plane.createNode('nano', { labels: fromGo });
     const labeller = startRun('nano', ['--adopt-existing']);
-    const adopted = Object.keys(NANO).filter((k) => k !== `${P}/nvidia-gm20b`).sort();
+    const adopted = Object.keys(NANO)
+      .filter((k) => k !== `${P}/nvidia-gm20b`)
+      .sort();
     await until(async () => (await owned('nano')) === adopted.join(','), 'the matching labels adopted');
     assert.deepEqual(await labelsOf('nano'), fromGo, 'adopting changes no label');
     await until(async () => (await labeller.metric('dt_node_labeller_label_conflicts')) === 1, 'the differing one reported');
@@ -302,13 +327,18 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     // Another writer changes the node just before the labeller's patch reaches the server, so the patch's
     // resourceVersion precondition is stale and the real server answers 409 Conflict.
     proxy.beforeNext({ method: 'PATCH', pathIncludes: '/nodes/nano' }, async () => {
-      await plane.updateNode('nano', (node) => void (node.metadata.labels = { ...node.metadata.labels, 'racing.example.com/writer': 'kept' }));
+      await plane.updateNode('nano', (node) => {
+        node.metadata.labels = { ...node.metadata.labels, 'racing.example.com/writer': 'kept' };
+      });
     });
     const labeller = startRun('nano');
     await until(hasAll('nano', { ...NANO, 'racing.example.com/writer': 'kept' }), "both writers' labels");
     await until(async () => (await labeller.metric('dt_node_labeller_reconciles_total{result="conflict"}')) === 1, 'the conflict counted');
     const patches = seen().filter((r) => r.method === 'PATCH' && r.path.startsWith('/api/v1/nodes/nano'));
-    assert.ok(patches.some((r) => r.status === 409 && !r.injected), `the real server answered 409: ${JSON.stringify(patches)}`);
+    assert.ok(
+      patches.some((r) => r.status === 409 && !r.injected),
+      `the real server answered 409: ${JSON.stringify(patches)}`,
+    );
   });
 
   test('through an API outage it keeps serving metrics, then converges soon after the API returns', async () => {
@@ -337,7 +367,9 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     assert.ok(((await labeller.metric('dt_node_labeller_api_errors_total{code="503"}')) ?? 0) >= 1);
     assert.equal(await labeller.metric('dt_node_labeller_api_errors_total{code="429"}'), 2);
     assert.deepEqual(
-      seen().filter((r) => r.injected).map((r) => `${r.method} ${r.status}`),
+      seen()
+        .filter((r) => r.injected)
+        .map((r) => `${r.method} ${r.status}`),
       ['GET 503', 'PATCH 429', 'PATCH 429'],
       'the list failed, then the patch twice',
     );
@@ -353,7 +385,7 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     const labeller = startRun('nano', [], 'jetson-nano-l4t.dtb', {}, restricted);
     const line = await labeller.waitForLog(/ refused: /, CONVERGE_MS);
     assert.match(line.message, /^labelling node nano refused: .*cannot patch resource "nodes".* — the service account needs get, list, watch and patch on nodes$/);
-    assert.match(line.message, /User "system:serviceaccount:default:restricted-labeller" cannot patch/, 'the real server names the token\'s user');
+    assert.match(line.message, /User "system:serviceaccount:default:restricted-labeller" cannot patch/, "the real server names the token's user");
     assert.equal(line.status, 403);
     assert.equal(line.level, 'error');
     await until(async () => ((await labeller.metric('dt_node_labeller_api_errors_total{code="403"}')) ?? 0) >= 1, 'the denial counted');
@@ -364,7 +396,10 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     // come less and less often, is proven in virtual time (controller.test.ts), without seconds of real backoff.
     await until(hasAll('nano', NANO), 'the labels once allowed', 10_000);
     assert.equal(labeller.logsMatching(/ refused: /).length, 1, 'one error line for the episode');
-    assert.ok(labeller.logsMatching(/ refused again: /).every((l) => l.level === 'debug'), 'denials after the first at debug level only');
+    assert.ok(
+      labeller.logsMatching(/ refused again: /).every((l) => l.level === 'debug'),
+      'denials after the first at debug level only',
+    );
     await until(async () => (await labelEvents('nano')).length === 1, 'the LabelsUpdated event, recorded with the events Role');
     await until(async () => (await labeller.http('/readyz')).status === 200, 'ready');
   });
@@ -445,7 +480,10 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     // before it starts at the compacted revision itself, which etcd allows; the API server then fails it with
     // 500 "etcd event received with PrevKv=nil" (the change's previous version is gone), not 410.
     await proxy.refuse(true);
-    for (let i = 0; i < 3; i++) await plane.updateNode('nano', (node) => void (node.metadata.annotations = { ...node.metadata.annotations, churn: String(i) }));
+    for (let i = 0; i < 3; i++)
+      await plane.updateNode('nano', (node) => {
+        node.metadata.annotations = { ...node.metadata.annotations, churn: String(i) };
+      });
     await plane.updateNode('nano', (node) => void delete node.metadata.labels?.[`${P}/nvidia-tegra210`]);
     await plane.compactEtcd();
     await proxy.refuse(false);
@@ -457,7 +495,11 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     assert.ok(expired.length >= 1 && expired.every((r) => r.status === 200), `the real server answers 200 and ends the stream with an ERROR event: ${JSON.stringify(watches)}`);
     const lists = seen().filter((r) => !r.watch && r.method === 'GET' && r.path.startsWith('/api/v1/nodes?'));
     assert.ok(lists.length >= 2 && lists.length > listsBefore, `listed at start and after the 410: ${lists.map((r) => r.path).join('\n')}`);
-    assert.deepEqual(lists.filter((r) => !r.path.includes('fieldSelector=metadata.name%3Dnano')), [], 'never lists other nodes');
+    assert.deepEqual(
+      lists.filter((r) => !r.path.includes('fieldSelector=metadata.name%3Dnano')),
+      [],
+      'never lists other nodes',
+    );
     assert.ok(labeller.logsMatching(/^watch resourceVersion expired \(410 Gone\); listing the node again$/).length > 0, labeller.transcript());
   });
 
@@ -483,7 +525,10 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     try {
       const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
       copyFileSync(fixture('jetson-nano-l4t.dtb'), join(dir, 'web.dtb'));
-      const once = LabellerProcess.start(['run', '--once', '--dtb', join(dir, 'web.dtb'), '--node-name', 'nano', '--api-server', url], { KUBECONFIG: join(dir, 'none'), HOME: dir });
+      const once = LabellerProcess.start(['run', '--once', '--dtb', join(dir, 'web.dtb'), '--node-name', 'nano', '--api-server', url], {
+        KUBECONFIG: join(dir, 'none'),
+        HOME: dir,
+      });
       processes.push(once);
       // The first attempt's answer is what matters; the four more attempts --once makes (and the
       // giving-up line) take 10-20 s of real backoff, proven in virtual time and by the --once test above.
@@ -530,7 +575,9 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     mkdirSync(features, { recursive: true });
     const file = join(features, 'dt-node-labeller');
     const labeller = startRun('nano', ['--nfd-features-file', file]);
-    const expected = `${Object.entries(NANO).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
+    const expected = `${Object.entries(NANO)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`;
     await until(() => existsSync(file) && readFileSync(file, 'utf8').endsWith(expected), 'the feature file');
     await until(async () => (await labeller.http('/readyz')).status === 200, 'readiness');
     assert.deepEqual(readdirSync(features), ['dt-node-labeller'], 'no temporary file left behind');
@@ -541,7 +588,10 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     rmSync(file);
     copyFileSync(fixture('raspberry-pi-4.dtb'), dtb);
     labeller.child.kill('SIGHUP');
-    await until(() => existsSync(file) && readFileSync(file, 'utf8').includes(`${P}/raspberrypi-4-model-b=1`) && !readFileSync(file, 'utf8').includes('nvidia'), 'the deleted file rewritten with the new labels');
+    await until(
+      () => existsSync(file) && readFileSync(file, 'utf8').includes(`${P}/raspberrypi-4-model-b=1`) && !readFileSync(file, 'utf8').includes('nvidia'),
+      'the deleted file rewritten with the new labels',
+    );
 
     await labeller.signal('SIGTERM');
     const removed = await runToEnd(['cleanup', '--nfd-features-file', file]);
@@ -572,7 +622,17 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     // Repairs: the object's labels are replaced whole at the next reconcile, and a deleted object is created
     // again. The resync that triggers reconciles on its own is proven in virtual time; a SIGHUP with a changed
     // devicetree triggers them here without two 10 s waits.
-    await kc('patch', 'nodefeature', 'dt-node-labeller-nano', '-n', 'nfd', '--type', 'merge', '-p', JSON.stringify({ spec: { labels: { [`${P}/nvidia-gm20b`]: null, 'extra.example.com/x': 'y' } } }));
+    await kc(
+      'patch',
+      'nodefeature',
+      'dt-node-labeller-nano',
+      '-n',
+      'nfd',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { labels: { [`${P}/nvidia-gm20b`]: null, 'extra.example.com/x': 'y' } } }),
+    );
     copyFileSync(fixture('raspberry-pi-4.dtb'), dtb);
     labeller.child.kill('SIGHUP');
     await until(async () => JSON.stringify((await objectOf())?.spec.labels) === JSON.stringify(PI4), 'the edited object holding exactly the new labels');

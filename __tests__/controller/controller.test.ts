@@ -6,7 +6,7 @@ import { afterEach, test } from 'node:test';
 import { Controller } from '../../src/controller/controller.ts';
 import { DesiredLabels } from '../../src/controller/desired-labels.ts';
 import { DevicetreeSourceError } from '../../src/devicetree/errors.ts';
-import { discover, type Discovery } from '../../src/discover.ts';
+import { type Discovery, discover } from '../../src/discover.ts';
 import { RetryBackoff } from '../../src/kubernetes/backoff.ts';
 import { ownership } from '../../src/node-labels/ownership.ts';
 import type { Logger } from '../../src/observability/logger.ts';
@@ -74,7 +74,17 @@ function start(options: StartOptions = {}): Harness {
     return discover({ location: { dtb: fixture(h.source.dtb) }, ...(options.rules ?? RULES) });
   };
   h.controller = new Controller({
-    target: new NodeLabelsTarget({ nodeName: 'nano', client: cluster, ownership: options.owner ?? OWNER, logger, metrics, sleep: clock.sleep, now: clock.now, watchTimeoutSeconds: 60, events: true }),
+    target: new NodeLabelsTarget({
+      nodeName: 'nano',
+      client: cluster,
+      ownership: options.owner ?? OWNER,
+      logger,
+      metrics,
+      sleep: clock.sleep,
+      now: clock.now,
+      watchTimeoutSeconds: 60,
+      events: true,
+    }),
     desired: new DesiredLabels(read, logger, metrics),
     logger,
     metrics,
@@ -105,7 +115,7 @@ test('labels a fresh node with the hand-written Nano labels, records ownership, 
   assert.equal(h.cluster.events[0]?.metadata?.namespace, 'default', 'Events about a Node live in default');
   assert.deepEqual(await metric(h, 'dt_node_labeller_labels'), [`dt_node_labeller_labels ${Object.keys(JETSON_NANO_LABELS).length}`]);
   assert.deepEqual(count(h, 'patchNodeMetadata'), 1);
-  assert.deepEqual(count(h, 'readNode'), 0, 'planned against the watch\'s list, no extra GET');
+  assert.deepEqual(count(h, 'readNode'), 0, "planned against the watch's list, no extra GET");
 });
 
 test('drift repair: removed and edited owned labels come back; foreign edits stay', async () => {
@@ -121,7 +131,7 @@ test('drift repair: removed and edited owned labels come back; foreign edits sta
   assert.equal(h.cluster.labels('nano').team, 'edge');
 });
 
-test("labels set by someone else, even under our prefix, are left alone and reported", async () => {
+test('labels set by someone else, even under our prefix, are left alone and reported', async () => {
   const h = start({ labels: { [`${P}/nvidia-gm20b`]: 'by-hand' } });
   await h.clock.advance(0);
   assert.ok(h.controller.ready);
@@ -137,7 +147,9 @@ test('a 409 Conflict re-reads the node and keeps the concurrent change', async (
   h.cluster.beforePatch = () => {
     if (raced) return;
     raced = true;
-    h.cluster.edit('nano', (n) => void (n.metadata!.labels!.concurrent = 'write'));
+    h.cluster.edit('nano', (n) => {
+      n.metadata!.labels!.concurrent = 'write';
+    });
   };
   await h.clock.advance(0);
   assert.ok(hasNanoLabels(h));
@@ -236,7 +248,10 @@ test('transient failures (503, 429, no answer) back off from 0.5 s to at most 8 
   assert.equal(count(h, 'patchNodeMetadata'), 7);
   const patches = h.cluster.log.filter((c) => c.method === 'patchNodeMetadata').map((c) => c.at);
   const gaps = patches.slice(1).map((at, i) => at - patches[i]!);
-  assert.ok(gaps.every((gap) => gap >= 250 && gap <= 8000), `gaps ${gaps.join(', ')}`);
+  assert.ok(
+    gaps.every((gap) => gap >= 250 && gap <= 8000),
+    `gaps ${gaps.join(', ')}`,
+  );
   const errors = await metric(h, 'dt_node_labeller_api_errors_total');
   assert.ok(errors.includes('dt_node_labeller_api_errors_total{code="503"} 6'), errors.join('\n'));
 });
@@ -279,7 +294,16 @@ test('no lost wakeup: a request arriving in any microtask after a pass ends is s
     const logs: Array<[string, string]> = [];
     const metrics = new ControllerMetrics();
     const desired = new DesiredLabels(() => discover({ location: { dtb: fixture('jetson-nano-l4t.dtb') }, ...RULES }), recordingLogger(logs), metrics);
-    const controller = new Controller({ target, desired, logger: recordingLogger(logs), metrics, sleep: clock.sleep, retry: new RetryBackoff(), resyncMs: undefined, rereadMs: undefined });
+    const controller = new Controller({
+      target,
+      desired,
+      logger: recordingLogger(logs),
+      metrics,
+      sleep: clock.sleep,
+      retry: new RetryBackoff(),
+      resyncMs: undefined,
+      rereadMs: undefined,
+    });
     requestAfter = () => controller.requestReconcile(false);
     const done = controller.run();
     await clock.advance(0);
@@ -297,7 +321,9 @@ test('one writer of the node cache: a late patch answer does not hide a newer wa
   h.cluster.patchAnswer = (release) => (answer = release);
   h.cluster.edit('nano', (n) => void delete n.metadata!.labels![`${P}/nvidia-gm20b`]);
   await h.clock.advance(0);
-  h.cluster.edit('nano', (n) => void (n.metadata!.labels!.team = 'edge'));
+  h.cluster.edit('nano', (n) => {
+    n.metadata!.labels!.team = 'edge';
+  });
   h.cluster.patchAnswer = undefined;
   answer?.();
   await h.clock.advance(0);
@@ -315,7 +341,9 @@ test('watch events delivered late and out of order still converge', async () => 
   await h.clock.advance(0);
   h.cluster.holdEvents();
   h.cluster.edit('nano', (n) => void delete n.metadata!.labels![`${P}/nvidia-gm20b`]);
-  h.cluster.edit('nano', (n) => void (n.metadata!.labels!.team = 'edge'));
+  h.cluster.edit('nano', (n) => {
+    n.metadata!.labels!.team = 'edge';
+  });
   h.cluster.releaseEvents('reversed');
   await h.clock.advance(0);
   await h.clock.advance(300_000);
@@ -380,7 +408,10 @@ test('another writer that changes an owned label back every 10 s: three repairs,
   // The other controller: whenever the label is not its value, it sets it (as GPU Operator resets
   // nvidia.com/gpu.present), checking every 10 s, for an hour.
   for (let t = 0; t < 60 * 60_000; t += 10_000) {
-    if (h.cluster.labels('nano')[KEY] !== 'false') h.cluster.edit('nano', (n) => void (n.metadata!.labels![KEY] = 'false'));
+    if (h.cluster.labels('nano')[KEY] !== 'false')
+      h.cluster.edit('nano', (n) => {
+        n.metadata!.labels![KEY] = 'false';
+      });
     const before = count(h, 'patchNodeMetadata');
     await h.clock.advance(10_000);
     if (count(h, 'patchNodeMetadata') > before) patchTimes.push(h.clock.now());
@@ -388,7 +419,7 @@ test('another writer that changes an owned label back every 10 s: three repairs,
   const minutes = patchTimes.map((at) => at / 60_000);
   assert.equal(count(h, 'patchNodeMetadata') - patchesBefore, 4, `patches at minutes ${minutes.join(', ')}`);
   assert.ok(minutes.at(-1)! < 11, `the last patch (giving the label up) ${minutes.at(-1)} minutes in`);
-  assert.equal(h.cluster.labels('nano')[KEY], 'false', 'the other writer\'s value stays');
+  assert.equal(h.cluster.labels('nano')[KEY], 'false', "the other writer's value stays");
   assert.ok(!h.cluster.nodes.get('nano')!.metadata!.annotations![OWNED]!.split(',').includes(KEY), 'no longer owned: cleanup will not remove it');
   const contested = h.cluster.events.filter((e) => e.reason === 'LabelsContested');
   assert.equal(contested.length, 1);
@@ -401,12 +432,14 @@ test('another writer that changes an owned label back every 10 s: three repairs,
   assert.equal(h.cluster.labels('nano')[`${P}/arm-armv8`], '4');
 });
 
-test('a contested label given up stays the other writer\'s after a restart, until it is removed: then the labeller takes it back', async () => {
+test("a contested label given up stays the other writer's after a restart, until it is removed: then the labeller takes it back", async () => {
   const clock = new VirtualClock();
   const cluster = new MemoryCluster({ now: clock.now });
   const KEY = `${P}/nvidia-gm20b`;
   // The state a give-up leaves: the other writer's value, and our record without the key.
-  const owned = Object.keys(JETSON_NANO_LABELS).filter((key) => key !== KEY).sort();
+  const owned = Object.keys(JETSON_NANO_LABELS)
+    .filter((key) => key !== KEY)
+    .sort();
   cluster.addNode('nano', { ...JETSON_NANO_LABELS, [KEY]: 'false' }, { [OWNED]: owned.join(',') });
   const h = start({ cluster, clock });
   await h.clock.advance(0);

@@ -13,24 +13,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test, type TestContext } from 'node:test';
+import { after, type TestContext, test } from 'node:test';
 import { toDts } from '../../src/devicetree/dts-writer.ts';
 import { DevicetreeSourceError, FdtError } from '../../src/devicetree/errors.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import type { DeviceTree } from '../../src/devicetree/tree.ts';
-import { corpus, type Corpus, FIXTURES } from '../helpers/corpus.ts';
+import { type Corpus, corpus, FIXTURES } from '../helpers/corpus.ts';
 import { buildBlob, type NodeSpec } from '../helpers/fdt-builder.ts';
 import { compareReleases, describeRelease, OLDEST_SUPPORTED, releaseDependentLayout, scriptRelease } from '../helpers/libfdt-versions.ts';
-import {
-  countProperties,
-  firstDifference,
-  hasReferenceTools,
-  isRejected,
-  LIBFDT_REFERENCE,
-  libfdtView,
-  ourView,
-  type ReferenceView,
-} from '../helpers/reference.ts';
+import { countProperties, firstDifference, hasReferenceTools, isRejected, LIBFDT_REFERENCE, libfdtView, ourView, type ReferenceView } from '../helpers/reference.ts';
 
 const tools = hasReferenceTools();
 const realBlobs = corpus();
@@ -154,7 +145,7 @@ test('every corpus blob parses to exactly the tree libfdt reads', { skip: corpus
     const bytes = readFileSync(join(dir, file));
     const dependent = releaseDependentLayout(bytes);
     if (dependent !== undefined) failures.push(`${file}: libfdt's answer depends on its release: ${dependent}`);
-    let actual;
+    let actual: ReturnType<typeof ourView> | undefined;
     try {
       actual = ourView(parseBlob(bytes, file));
       totals.ourNodes += actual.nodes.length;
@@ -203,17 +194,29 @@ test('spot checks against the fdtget command', { skip: corpusSkip }, (t) => {
     const compatible = root.property('compatible');
     assert.ok(compatible !== undefined, `${file}: / has a compatible`);
     assert.equal(compatible.asStringList().join(' '), fdtget(blob, ['-t', 's'], '/', 'compatible'), `${file}: / compatible`);
-    assert.deepEqual(root.properties.map((p) => p.name), fdtget(blob, ['-p'], '/').split('\n'), `${file}: properties of /`);
-    assert.deepEqual(root.children.map((c) => c.name), fdtget(blob, ['-l'], '/').split('\n'), `${file}: subnodes of /`);
-    const addressCells = root.property('#address-cells')?.asU32();
+    assert.deepEqual(
+      root.properties.map((p) => p.name),
+      fdtget(blob, ['-p'], '/').split('\n'),
+      `${file}: properties of /`,
+    );
+    assert.deepEqual(
+      root.children.map((c) => c.name),
+      fdtget(blob, ['-l'], '/').split('\n'),
+      `${file}: subnodes of /`,
+    );
+    const addressCells = root.property('#address-cells')?.value.readUInt32BE(0);
     assert.equal(addressCells?.toString(16), fdtget(blob, ['-t', 'x'], '/', '#address-cells'), `${file}: /#address-cells`);
     const model = root.property('model');
     assert.ok(model !== undefined, `${file}: / has a model`);
     assert.equal([...model.value].map((b) => b.toString(16)).join(' '), fdtget(blob, ['-t', 'bx'], '/', 'model'), `${file}: / model bytes`);
     checks += 5;
-    const cpus = root.find('/cpus');
+    const cpus = root.child('cpus');
     if (cpus !== undefined) {
-      assert.deepEqual(cpus.children.map((c) => c.name), fdtget(blob, ['-l'], '/cpus').split('\n'), `${file}: subnodes of /cpus`);
+      assert.deepEqual(
+        cpus.children.map((c) => c.name),
+        fdtget(blob, ['-l'], '/cpus').split('\n'),
+        `${file}: subnodes of /cpus`,
+      );
       const cpu = cpus.children.find((c) => c.property('reg') !== undefined);
       if (cpu !== undefined) {
         const reg = cpu.property('reg')!.asU32Array()!;
@@ -280,7 +283,10 @@ test('hand-written fixtures: libfdt agrees with the parser, and the dts round tr
 test('dump -o dts at the edges: every name dtc reads and strings with control characters survive dtc; other names are refused', { skip: tools }, async (t) => {
   const emptyBaseName = 'a node named only by its unit address';
   const edges: Array<[string, NodeSpec]> = [
-    ['name characters', { name: '', props: { '#a?*-+,._9': 'x', 'A-Z_0.9': [1] }, children: [{ name: 'A-Z_0.9,+-@1,2' }, { name: '0x10', props: { '0x10': [] } }, { name: 'n@' }] }],
+    [
+      'name characters',
+      { name: '', props: { '#a?*-+,._9': 'x', 'A-Z_0.9': [1] }, children: [{ name: 'A-Z_0.9,+-@1,2' }, { name: '0x10', props: { '0x10': [] } }, { name: 'n@' }] },
+    ],
     ['string escapes', { name: '', props: { p: ['tab\there', 'line\nbreak\r', 'bell\x07 ff\f vt\v', 'quote" backslash\\ \\x41'], q: 'a\x1b[2J', r: '\n' } }],
     [emptyBaseName, { name: '', children: [{ name: '@0' }] }],
   ];
@@ -292,8 +298,11 @@ test('dump -o dts at the edges: every name dtc reads and strings with control ch
     ['# in a node name', { name: '', children: [{ name: 'a#b' }] }],
   ];
   const dir = mkdtempSync(join(scratchDir(), 'edges-'));
-  edges.forEach(([, spec], i) => writeFileSync(join(dir, `${i}.dtb`), buildBlob(spec)));
-  const reference = await libfdtView(edges.map((_, i) => `${i}.dtb`), dir);
+  for (const [i, [, spec]] of edges.entries()) writeFileSync(join(dir, `${i}.dtb`), buildBlob(spec));
+  const reference = await libfdtView(
+    edges.map((_, i) => `${i}.dtb`),
+    dir,
+  );
   const cases = edges.map(([name, spec], i): RoundTripCase => ({ name, tree: parseBlob(buildBlob(spec)), expected: mustGet(reference, `${i}.dtb`) }));
   const failures = await roundTrip(cases, mkdtempSync(join(scratchDir(), 'edges-out-')));
   // "@0" survives the round trip where dtc compiles it; where dtc refuses it, for that reason only.
@@ -308,7 +317,12 @@ test('dump -o dts at the edges: every name dtc reads and strings with control ch
   );
   for (const [name, spec] of refused) {
     const tree = parseBlob(buildBlob(spec));
-    assert.throws(() => toDts(tree), (e) => e instanceof DevicetreeSourceError && /use -o json$/.test(e.message) && !/[\x00-\x1f\x7f-\x9f]/.test(e.message), name);
+    assert.throws(
+      () => toDts(tree),
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the message must hold no control characters
+      (e) => e instanceof DevicetreeSourceError && /use -o json$/.test(e.message) && !/[\x00-\x1f\x7f-\x9f]/.test(e.message),
+      name,
+    );
     // What dtc makes of the names written raw: it refuses every one of them.
     const body = [...tree.root.properties.map((p) => `\t${p.name} = "x";`), ...tree.root.children.map((n) => `\t${n.name} { };`)];
     const raw = `/dts-v1/;\n/ {\n${body.join('\n')}\n};\n`;

@@ -11,6 +11,7 @@ import { buildBlob, type NodeSpec } from '../helpers/fdt-builder.ts';
 
 const tree = (spec: NodeSpec) => parseBlob(buildBlob(spec));
 /** C0 and C1 control characters and DEL: none may reach a terminal from a message. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what the writer must never emit is exactly these
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
 function refuses(spec: NodeSpec, message: RegExp): void {
@@ -27,7 +28,10 @@ function refuses(spec: NodeSpec, message: RegExp): void {
 }
 
 test('node names dtc cannot read back are refused, naming the node', () => {
-  refuses({ name: '', children: [{ name: 'soc', children: [{ name: 'x\x1b[31m' }] }] }, /node "\/soc\/x\\u001b\[31m" as devicetree source: dtc cannot read its name back \(node names take only/);
+  refuses(
+    { name: '', children: [{ name: 'soc', children: [{ name: 'x\x1b[31m' }] }] },
+    /node "\/soc\/x\\u001b\[31m" as devicetree source: dtc cannot read its name back \(node names take only/,
+  );
   refuses({ name: '', children: [{ name: 'a\nb' }] }, /node "\/a\\nb"/);
   refuses({ name: '', children: [{ name: 'a/b' }] }, /node "\/a\/b"/);
   refuses({ name: '', children: [{ name: 'a b' }] }, /node "\/a b"/);
@@ -39,7 +43,10 @@ test('node names dtc cannot read back are refused, naming the node', () => {
 });
 
 test('property names dtc cannot read back are refused, naming the property and its node', () => {
-  refuses({ name: '', children: [{ name: 'n', props: { 'evil\x1b]0;title\x07': 'x' } }] }, /property "evil\\u001b\]0;title\\u0007" of node "\/n" as devicetree source: dtc cannot read its name back/);
+  refuses(
+    { name: '', children: [{ name: 'n', props: { 'evil\x1b]0;title\x07': 'x' } }] },
+    /property "evil\\u001b\]0;title\\u0007" of node "\/n" as devicetree source: dtc cannot read its name back/,
+  );
   refuses({ name: '', props: { 'a@b': 'x' } }, /property "a@b" of node "\/"/);
   refuses({ name: '', props: { '': 'x' } }, /property "" of node "\/" as devicetree source: its name is empty/);
 });
@@ -61,6 +68,7 @@ test('every name dtc reads is written as it is', () => {
 test('strings with control characters are written with the escapes dtc reads', () => {
   const dts = toDts(tree({ name: '', props: { p: ['tab\there', 'line\nbreak\r', 'bell\x07 ff\f vt\v', 'quote" backslash\\'] } }));
   assert.match(dts, /^\tp = "tab\\there", "line\\nbreak\\r", "bell\\a ff\\f vt\\v", "quote\\" backslash\\\\";$/m);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: dts output may hold no control bytes but tab and newline
   assert.doesNotMatch(dts, /[\x00-\x08\x0b-\x1f\x7f-\xff]/);
   // ESC is not text: the value is shown as bytes, never as a string.
   assert.match(toDts(tree({ name: '', props: { p: 'a\x1b[2J' } })), /^\tp = \[61 1b 5b 32 4a 00\];$/m);

@@ -52,7 +52,10 @@ describe('an expanded tree is bounded like a blob', () => {
     writeFileSync(join(dir, 'a'), Buffer.alloc(MAX_BLOB_BYTES / 2));
     writeFileSync(join(dir, 'b'), Buffer.alloc(MAX_BLOB_BYTES / 2));
     const tree = readExpandedTree(dir);
-    assert.deepEqual(tree.root.properties.map((p) => p.value.length), [MAX_BLOB_BYTES / 2, MAX_BLOB_BYTES / 2]);
+    assert.deepEqual(
+      tree.root.properties.map((p) => p.value.length),
+      [MAX_BLOB_BYTES / 2, MAX_BLOB_BYTES / 2],
+    );
     writeFileSync(join(dir, 'c'), 'x');
     assert.throws(() => readExpandedTree(dir), tooLarge(dir, /property values add up to more than 2 MiB \(at .*\/c\)$/));
   });

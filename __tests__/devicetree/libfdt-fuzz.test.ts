@@ -17,7 +17,7 @@ import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { blobMutation, describeMutation, type Seed, syntheticSeed } from '../helpers/blob-mutations.ts';
 import { corpus, corpusPath, FIXTURES } from '../helpers/corpus.ts';
 import { buildBlob, HEADER, type Token } from '../helpers/fdt-builder.ts';
-import { isAccepted, libfdtCheckOracle, libfdtCheckUnavailable, type LibfdtVerdict, libfdtVerdicts } from '../helpers/libfdt-check.ts';
+import { isAccepted, type LibfdtVerdict, libfdtCheckOracle, libfdtCheckUnavailable, libfdtVerdicts } from '../helpers/libfdt-check.ts';
 import { compareWithLibfdt, DELIBERATE_DIFFERENCES, deliberateDifferences } from '../helpers/libfdt-differential.ts';
 import { ANY_SUPPORTED_RELEASE, type Decision, describeRelease, type LibfdtRules } from '../helpers/libfdt-versions.ts';
 import { firstDifference, ourView } from '../helpers/reference.ts';
@@ -47,7 +47,10 @@ function loadSeeds(): Seed[] {
     { name: 'synthetic-v17', bytes: syntheticSeed(17) },
     { name: 'synthetic-v16', bytes: syntheticSeed(16) },
   ];
-  for (const f of readdirSync(FIXTURES).filter((f) => f.endsWith('.dtb')).sort()) seeds.push({ name: `fixtures/${f}`, bytes: readFileSync(`${FIXTURES}${f}`) });
+  for (const f of readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.dtb'))
+    .sort())
+    seeds.push({ name: `fixtures/${f}`, bytes: readFileSync(`${FIXTURES}${f}`) });
   const c = corpus();
   if ('skip' in c) return seeds;
   const small = c.files
@@ -92,7 +95,10 @@ test('the malformed blobs of the libfdt issue: decided as fdt_check_full decides
   const verdicts = libfdtVerdicts(cases.map(([, bytes]) => bytes));
   cases.forEach(([name, bytes, expected, difference], i) => {
     const verdict = verdicts[i]!;
-    assert.ok((expected as readonly string[]).includes(answerOf(verdict)), `${name}: libfdt says ${JSON.stringify(verdict)}; the rules of ${r.releases} expect ${expected.join(' or ')}`);
+    assert.ok(
+      (expected as readonly string[]).includes(answerOf(verdict)),
+      `${name}: libfdt says ${JSON.stringify(verdict)}; the rules of ${r.releases} expect ${expected.join(' or ')}`,
+    );
     const comparison = compareWithLibfdt(bytes, verdict, r);
     assert.ok('outcome' in comparison && (!comparison.outcome.startsWith('allowed') || comparison.outcome === `allowed: ${difference}`), `${name}: ${JSON.stringify(comparison)}`);
   });
@@ -152,7 +158,7 @@ test('each deliberate difference from libfdt happens, and is what its rule says'
 test(`fdt_check_full and the parser agree on ${CASES} mutated blobs, and so do their trees`, { skip: unavailable }, (t) => {
   const r = rules();
   const seeds = loadSeeds();
-  libfdtVerdicts(seeds.map((s) => s.bytes)).forEach((v, i) => assert.ok(isAccepted(v), `libfdt must accept seed ${seeds[i]!.name}: ${JSON.stringify(v)}`));
+  for (const [i, v] of libfdtVerdicts(seeds.map((s) => s.bytes)).entries()) assert.ok(isAccepted(v), `libfdt must accept seed ${seeds[i]!.name}: ${JSON.stringify(v)}`);
   const started = performance.now();
   const cases = fc.sample(blobMutation(seeds), { seed: SEED, numRuns: CASES });
   const verdicts = libfdtVerdicts(cases.map((c) => c.bytes));
@@ -166,8 +172,17 @@ test(`fdt_check_full and the parser agree on ${CASES} mutated blobs, and so do t
   });
   const seconds = (performance.now() - started) / 1000;
   t.diagnostic(`${CASES} cases in ${seconds.toFixed(1)} s (seed ${SEED}, ${seeds.length} seed blobs) against ${release()}`);
-  t.diagnostic(`outcomes: ${[...histogram].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(', ')}`);
-  t.diagnostic(`deliberate differences allowed: ${deliberateDifferences(r).map((d) => d.name).join('; ')}`);
+  t.diagnostic(
+    `outcomes: ${[...histogram]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
+  t.diagnostic(
+    `deliberate differences allowed: ${deliberateDifferences(r)
+      .map((d) => d.name)
+      .join('; ')}`,
+  );
   assert.equal(histogram.get('DIFFERENCE') ?? 0, 0, `the parser and libfdt disagree:\n${differences.join('\n\n')}`);
   if (CASES >= 1000) {
     assert.ok((histogram.get('both accept, same tree') ?? 0) > CASES / 20, 'too few mutated blobs are accepted to compare trees');

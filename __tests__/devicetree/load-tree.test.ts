@@ -50,7 +50,10 @@ test('then /sys/firmware/devicetree/base, then /proc/device-tree', () => {
 
 test('a corrupt host blob is reported, not silently replaced by the expanded tree', () => {
   const root = hostRoot({ fdt: Buffer.from('not a blob at all'), base: true });
-  assert.throws(() => loadTree({ hostRoot: root }), (e) => e instanceof FdtError && e.code === 'BAD_MAGIC');
+  assert.throws(
+    () => loadTree({ hostRoot: root }),
+    (e) => e instanceof FdtError && e.code === 'BAD_MAGIC',
+  );
 });
 
 test('no devicetree at all names every place tried', () => {
@@ -69,28 +72,43 @@ test('no devicetree at all names every place tried', () => {
 });
 
 test('--dtb on a missing file or a folder', () => {
-  assert.throws(() => loadTree({ dtb: '/nonexistent/x.dtb' }), (e) => e instanceof DevicetreeSourceError && !isNoDevicetree(e) && /\/nonexistent\/x\.dtb: not found$/.test(e.message));
+  assert.throws(
+    () => loadTree({ dtb: '/nonexistent/x.dtb' }),
+    (e) => e instanceof DevicetreeSourceError && !isNoDevicetree(e) && /\/nonexistent\/x\.dtb: not found$/.test(e.message),
+  );
   assert.throws(() => loadTree({ dtb: tmpdir() }), /is a directory.*--live-tree/);
 });
 
 test('errors from a blob file name the file', () => {
   const root = hostRoot({ fdt: Buffer.from('not a blob at all'), base: true });
   const fdt = join(root, 'sys/firmware/fdt');
-  assert.throws(() => loadTree({ hostRoot: root }), (e) => e instanceof FdtError && e.source === fdt && e.message.startsWith(`${fdt}: invalid devicetree blob: bad magic 0x6e6f7420`));
+  assert.throws(
+    () => loadTree({ hostRoot: root }),
+    (e) => e instanceof FdtError && e.source === fdt && e.message.startsWith(`${fdt}: invalid devicetree blob: bad magic 0x6e6f7420`),
+  );
   const truncated = join(scratch(), 'truncated.dtb');
   writeFileSync(truncated, readFileSync(nano).subarray(0, 1000));
-  assert.throws(() => loadTree({ dtb: truncated }), (e) => e instanceof FdtError && e.code === 'TRUNCATED' && e.message.startsWith(`${truncated}: invalid devicetree blob: totalsize`));
+  assert.throws(
+    () => loadTree({ dtb: truncated }),
+    (e) => e instanceof FdtError && e.code === 'TRUNCATED' && e.message.startsWith(`${truncated}: invalid devicetree blob: totalsize`),
+  );
 });
 
 test('an empty or very short file says so', () => {
   const empty = join(scratch(), 'empty.dtb');
   writeFileSync(empty, '');
-  assert.throws(() => loadTree({ dtb: empty }), (e) => e instanceof DevicetreeSourceError && e.message === `${empty}: empty file, not a devicetree blob`);
+  assert.throws(
+    () => loadTree({ dtb: empty }),
+    (e) => e instanceof DevicetreeSourceError && e.message === `${empty}: empty file, not a devicetree blob`,
+  );
   const root = hostRoot({ fdt: Buffer.alloc(0), base: true });
   assert.throws(() => loadTree({ hostRoot: root }), /sys\/firmware\/fdt: empty file, not a devicetree blob$/);
   const short = join(scratch(), 'short.dtb');
   writeFileSync(short, Buffer.from([0xd0, 0x0d]));
-  assert.throws(() => loadTree({ dtb: short }), (e) => e instanceof FdtError && e.message.startsWith(`${short}: invalid devicetree blob: 2 bytes, too short to be a devicetree blob`));
+  assert.throws(
+    () => loadTree({ dtb: short }),
+    (e) => e instanceof FdtError && e.message.startsWith(`${short}: invalid devicetree blob: 2 bytes, too short to be a devicetree blob`),
+  );
 });
 
 test('a folder at /sys/firmware/fdt is reported in --host-root terms, not --dtb ones', () => {
@@ -104,7 +122,10 @@ test('a folder at /sys/firmware/fdt is reported in --host-root terms, not --dtb 
 
 test('only regular files are read: devices and FIFOs are refused at once, without reading or waiting', () => {
   for (const device of ['/dev/null', '/dev/zero']) {
-    assert.throws(() => loadTree({ dtb: device }), (e) => e instanceof DevicetreeSourceError && e.message === `${device}: is a character device, not a blob file (use --dtb - to read a blob from standard input)`);
+    assert.throws(
+      () => loadTree({ dtb: device }),
+      (e) => e instanceof DevicetreeSourceError && e.message === `${device}: is a character device, not a blob file (use --dtb - to read a blob from standard input)`,
+    );
   }
   const fifo = join(scratch(), 'fifo');
   execFileSync('mkfifo', [fifo]);
@@ -114,7 +135,10 @@ test('only regular files are read: devices and FIFOs are refused at once, withou
 test('the header is checked before the rest is read: a huge file costs a 40-byte read', () => {
   const sparse = join(scratch(), 'sparse');
   execFileSync('truncate', ['-s', '200M', sparse]);
-  assert.throws(() => loadTree({ dtb: sparse }), (e) => e instanceof FdtError && e.code === 'BAD_MAGIC' && e.source === sparse);
+  assert.throws(
+    () => loadTree({ dtb: sparse }),
+    (e) => e instanceof FdtError && e.code === 'BAD_MAGIC' && e.source === sparse,
+  );
   // A valid header that claims more than the limit: refused naming the file and the limit.
   const header = Buffer.from(readFileSync(nano).subarray(0, 40));
   header.writeUInt32BE(200 * 1024 * 1024, 4);
@@ -123,7 +147,10 @@ test('the header is checked before the rest is read: a huge file costs a 40-byte
   execFileSync('truncate', ['-s', '200M', big]);
   assert.throws(
     () => loadTree({ dtb: big }),
-    (e) => e instanceof FdtError && e.code === 'TOO_LARGE' && e.message.startsWith(`${big}: invalid devicetree blob: totalsize 209715200 is over the ${MAX_BLOB_BYTES}-byte (2 MiB) limit`),
+    (e) =>
+      e instanceof FdtError &&
+      e.code === 'TOO_LARGE' &&
+      e.message.startsWith(`${big}: invalid devicetree blob: totalsize 209715200 is over the ${MAX_BLOB_BYTES}-byte (2 MiB) limit`),
   );
 });
 

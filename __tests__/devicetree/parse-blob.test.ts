@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FdtError, type FdtErrorCode } from '../../src/devicetree/errors.ts';
-import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { MAX_BLOB_BYTES, MAX_DEPTH, MAX_MEMORY_RESERVATIONS, MAX_NODES, MAX_PATH_BYTES, MAX_PROPERTIES } from '../../src/devicetree/limits.ts';
+import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import type { DeviceTree } from '../../src/devicetree/tree.ts';
 import { buildBlob, HEADER, type NodeSpec, type Token } from '../helpers/fdt-builder.ts';
 
@@ -35,31 +35,47 @@ describe('parseBlob on well-formed blobs', () => {
     assert.equal(tree.version, 17);
     assert.deepEqual(tree.source, { kind: 'blob', path: 'board.dtb' });
     assert.deepEqual(tree.root.property('compatible')?.asStringList(), ['acme,board', 'acme,soc']);
-    assert.deepEqual([...tree.root.walk()].map((n) => n.path), ['/', '/cpus', '/cpus/cpu@0', '/gpu@1000']);
-    const cpu = tree.root.find('/cpus/cpu@0');
+    assert.deepEqual(
+      [...tree.root.walk()].map((n) => n.path),
+      ['/', '/cpus', '/cpus/cpu@0', '/gpu@1000'],
+    );
+    const cpu = tree.root.child('cpus')?.child('cpu@0');
     assert.equal(cpu?.baseName, 'cpu');
     assert.equal(cpu?.unitAddress, '0');
     assert.equal(cpu?.parent?.name, 'cpus');
     const reg = cpu?.property('reg')?.value;
     assert.ok(reg !== undefined && reg.buffer === blob.buffer, 'value is a view into the blob');
-    assert.equal(tree.root.find('/gpu@1000')?.property('empty')?.value.length, 0);
+    assert.equal(tree.root.child('gpu@1000')?.property('empty')?.value.length, 0);
   });
 
   test('skips NOP tokens anywhere up to the end of the root node', () => {
     const tokens: Token[] = [{ nop: true }, { begin: '' }, { nop: true }, { prop: 'a', value: 'x' }, { nop: true }, { begin: 'n' }, { end: true }, { nop: true }, { end: true }];
     const tree = parseBlob(buildBlob(tokens));
-    assert.deepEqual(tree.root.properties.map((p) => p.name), ['a']);
-    assert.deepEqual(tree.root.children.map((c) => c.name), ['n']);
+    assert.deepEqual(
+      tree.root.properties.map((p) => p.name),
+      ['a'],
+    );
+    assert.deepEqual(
+      tree.root.children.map((c) => c.name),
+      ['n'],
+    );
   });
 
   test('reads version 16 blobs, which have no size_dt_struct', () => {
     const tree = parseBlob(buildBlob(board, { version: 16 }));
     assert.equal(tree.version, 16);
-    assert.equal(tree.root.find('/cpus/cpu@0')?.property('compatible')?.asString(), 'arm,cortex-a53');
+    assert.equal(tree.root.child('cpus')?.child('cpu@0')?.property('compatible')?.asString(), 'arm,cortex-a53');
   });
 
   test('reads memory reservations, 64-bit addresses included', () => {
-    const tree = parseBlob(buildBlob(board, { memoryReservations: [[0x80000000n, 0x10000n], [0x1_2000_0000n, 0x200000n]] }));
+    const tree = parseBlob(
+      buildBlob(board, {
+        memoryReservations: [
+          [0x80000000n, 0x10000n],
+          [0x1_2000_0000n, 0x200000n],
+        ],
+      }),
+    );
     assert.deepEqual(tree.memoryReservations, [
       { address: 0x80000000n, size: 0x10000n },
       { address: 0x1_2000_0000n, size: 0x200000n },
@@ -117,7 +133,11 @@ describe('parseBlob header checks', () => {
   });
   test('blocks need no alignment (every read is bytewise; libfdt 1.6.1 to 1.7.x agree, 1.8.0+ refuse misaligned blocks)', () => {
     const expected = sortedPaths(parseBlob(good));
-    for (const [field, pad] of [[HEADER.memRsvOffset, 4], [HEADER.structOffset, 2], [HEADER.stringsOffset, 1]] as const) {
+    for (const [field, pad] of [
+      [HEADER.memRsvOffset, 4],
+      [HEADER.structOffset, 2],
+      [HEADER.stringsOffset, 1],
+    ] as const) {
       const shifted = insertBefore(good, good.readUInt32BE(field), pad);
       assert.notEqual(shifted.readUInt32BE(field) % 8, 0);
       assert.deepEqual(sortedPaths(parseBlob(shifted)), expected);
@@ -136,7 +156,15 @@ describe('parseBlob header checks', () => {
     rejects(buildBlob(board, { memoryReservations: entries(MAX_MEMORY_RESERVATIONS + 1) }), 'TOO_MANY', /more than 1024 memory reservations/);
   });
   test('the first reservation of size 0 ends the list, whatever its address (as libfdt, dtc and Linux read it)', () => {
-    const tree = parseBlob(buildBlob(board, { memoryReservations: [[0x1000n, 0x10n], [0x2000n, 0n], [0x3000n, 0x30n]] }));
+    const tree = parseBlob(
+      buildBlob(board, {
+        memoryReservations: [
+          [0x1000n, 0x10n],
+          [0x2000n, 0n],
+          [0x3000n, 0x30n],
+        ],
+      }),
+    );
     assert.deepEqual(tree.memoryReservations, [{ address: 0x1000n, size: 0x10n }]);
   });
 });
@@ -200,9 +228,22 @@ describe('parseBlob structure checks', () => {
 
   test('properties before the root or after a subnode are checked, then left out as libfdt and Linux leave them out', () => {
     const tree = parseBlob(
-      buildBlob([{ nop: true }, { prop: 'early', value: 'x' }, { begin: '' }, { prop: 'a', value: 'x' }, { begin: 'n' }, { end: true }, { nop: true }, { prop: 'late', value: 'y' }, { end: true }]),
+      buildBlob([
+        { nop: true },
+        { prop: 'early', value: 'x' },
+        { begin: '' },
+        { prop: 'a', value: 'x' },
+        { begin: 'n' },
+        { end: true },
+        { nop: true },
+        { prop: 'late', value: 'y' },
+        { end: true },
+      ]),
     );
-    assert.deepEqual(sortedPaths(tree), [['/', ['a=7800']], ['/n', []]]);
+    assert.deepEqual(sortedPaths(tree), [
+      ['/', ['a=7800']],
+      ['/n', []],
+    ]);
     rejects(buildBlob([{ begin: '' }, { begin: 'n' }, { end: true }, { prop: 'late', value: 'y', nameOffset: 4096 }, { end: true }]), 'BAD_STRING');
     rejects(buildBlob([{ prop: 'early', value: 'y', length: 0xfffffff0 }, { begin: '' }, { end: true }]), 'BAD_VALUE');
   });

@@ -4,8 +4,8 @@
 // Mutated seeds come from the committed fixtures and, when DTB_CORPUS_DIR is set, ~40 real blobs.
 // FUZZ_CASES (default 20000, the CI budget) and FUZZ_SEED tune the run; `npm run fuzz` runs longer.
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { blobMutation, checkParse, describeMutation, type ParseOutcome, type Seed, syntheticSeed } from '../helpers/blob-mutations.ts';
@@ -30,7 +30,9 @@ function loadSeeds(): { seeds: Seed[]; fromCorpus: number } {
   ];
   let fixtures: string[] = [];
   try {
-    fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.dtb')).sort();
+    fixtures = readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.dtb'))
+      .sort();
   } catch {
     // no fixtures folder: the synthetic seeds still exercise every block
   }

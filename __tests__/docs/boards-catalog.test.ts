@@ -24,7 +24,12 @@ test('the catalog lists every real board, and each stock Jetson with its GPU and
   const text = readFileSync(CATALOG, 'utf8');
   assert.equal(text.split('\n### ').length - 1, (mainline as Corpus).files.length + (l4t as Corpus).files.length);
   for (const file of (l4t as Corpus).files) assert.match(text, new RegExp(`\`${file.replaceAll('.', '\\.')}\``));
-  for (const [gpu, major] of [['gm20b', 5], ['gp10b', 6], ['gv11b', 7], ['ga10b', 8]] as const) {
+  for (const [gpu, major] of [
+    ['gm20b', 5],
+    ['gp10b', 6],
+    ['gv11b', 7],
+    ['ga10b', 8],
+  ] as const) {
     assert.match(text, new RegExp(`beta\\.devicetree\\.org/nvidia-${gpu}=1\\n(.*\\n)*?tegra\\.beta\\.devicetree\\.org/gpu\\.compute\\.major=${major}\\n`));
   }
 });

@@ -16,7 +16,7 @@ const OLD_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => {
 });
 const skip = OLD_NODE === undefined ? 'no Node.js older than 22 on this machine to try' : false;
 
-test('the npm scripts\' check names the Node needed and the one found', { skip }, () => {
+test("the npm scripts' check names the Node needed and the one found", { skip }, () => {
   const run = spawnSync(OLD_NODE!, ['scripts/check-node.mjs'], { cwd: REPO, encoding: 'utf8' });
   assert.equal(run.status, 1);
   assert.match(run.stderr, /^dt-node-labeller needs Node\.js >=22\.19 \(24 LTS recommended\); this is Node\.js 20\.\d+\.\d+ \(/);

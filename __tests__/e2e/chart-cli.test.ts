@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
-import { daemonSets, FULLNAME, labeller, NAMESPACE, oneOf, type Variant, VAP_API } from '../charts/chart.ts';
+import { daemonSets, FULLNAME, labeller, NAMESPACE, oneOf, VAP_API, type Variant } from '../charts/chart.ts';
 import { envtestSkip } from '../helpers/envtest/assets.ts';
 import { ControlPlane } from '../helpers/envtest/control-plane.ts';
 import { MetaServerProxy } from '../helpers/envtest/metaserver-proxy.ts';
@@ -57,7 +57,7 @@ const CASES: Record<string, Case> = {
   'security.runAsNonRoot': { values: { security: { runAsNonRoot: true } }, variant: 'main', ...DEFAULT_CASE },
   'KubeEdge, MetaServer without authorization (http on loopback)': { values: { kubeedge: { enabled: true } }, variant: 'edge', ...DEFAULT_CASE },
   'KubeEdge with requireAuthorization': { values: { kubeedge: { enabled: true, requireAuthorization: true } }, variant: 'edge', ...DEFAULT_CASE },
-  'an instance, a tegra prefix, nvidia.com/gpu.present and GFD\'s keys': {
+  "an instance, a tegra prefix, nvidia.com/gpu.present and GFD's keys": {
     values: { labeller: { instance: 'jetson' }, tegra: { prefix: 'jetson.example.com', nvidiaGpuPresent: true, gfdLabels: true } },
     variant: 'main',
     labels: {
@@ -115,7 +115,9 @@ describe('the chart installed in a real API server, its command lines run by the
     await plane.deleteEvents();
     await plane.call('DELETE', `/api/v1/namespaces/${NAMESPACE}/pods?gracePeriodSeconds=0`);
     if (installed.length > 0) {
-      const result = await plane.kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: installed.map((r) => r.object) }) });
+      const result = await plane.kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], {
+        input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: installed.map((r) => r.object) }),
+      });
       assert.equal(result.code, 0, result.stderr);
       installed = [];
     }

@@ -112,7 +112,12 @@ describe('a key GPU Operator keeps resetting, on a real API server', { skip: env
     const operator = new OperatorStandIn(plane, 'nano');
     try {
       // The first write and two repairs at once; then the key is held.
-      await eventually(() => operator.resets >= 3, () => `3 resets (now ${operator.resets})`, 15_000, 50);
+      await eventually(
+        () => operator.resets >= 3,
+        () => `3 resets (now ${operator.resets})`,
+        15_000,
+        50,
+      );
       assert.equal(operator.resets, 3);
       await new Promise((resolve) => setTimeout(resolve, 2000));
       assert.equal(operator.resets, 3, 'held: not repaired while the 1-minute hold lasts');
@@ -121,7 +126,12 @@ describe('a key GPU Operator keeps resetting, on a real API server', { skip: env
       // The hold ends: one more repair, reset at once; then an 8-minute hold.
       skew += 61_000;
       controller.requestReconcile(true);
-      await eventually(() => operator.resets >= 4, () => `4 resets (now ${operator.resets})`, 10_000, 50);
+      await eventually(
+        () => operator.resets >= 4,
+        () => `4 resets (now ${operator.resets})`,
+        10_000,
+        50,
+      );
       assert.equal(operator.resets, 4);
       await new Promise((resolve) => setTimeout(resolve, 2000));
       assert.equal(operator.resets, 4, 'held: not repaired while the 8-minute hold lasts');

@@ -107,7 +107,10 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     // The chart's RBAC, the cleanup hook's included (helm creates those just before the hook runs); not the
     // `helm test` Pod's.
     const rbac = rendered.filter((r) => RBAC_KINDS.has(String(r.object.kind)) && !r.source.includes('/templates/tests/')).map((r) => r.object);
-    assert.ok(rbac.some((o) => o.kind === 'Role'), 'the scenario renders Roles');
+    assert.ok(
+      rbac.some((o) => o.kind === 'Role'),
+      'the scenario renders Roles',
+    );
     await plane.apply(rbac);
 
     dir = scratch();
@@ -137,7 +140,8 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
   });
 
   /** A Pod made from `template` (bound to `nodeName`, if given) and a token of its ServiceAccount bound to it. */
-  const podToken = (template: IPodTemplateSpec, nodeName?: string): Promise<{ pod: KubeObject; token: string }> => plane.podToken(NAMESPACE, template, `${FULLNAME}-pod-${++pods}`, nodeName);
+  const podToken = (template: IPodTemplateSpec, nodeName?: string): Promise<{ pod: KubeObject; token: string }> =>
+    plane.podToken(NAMESPACE, template, `${FULLNAME}-pod-${++pods}`, nodeName);
 
   /** The container's env as the kubelet would fill it for `pod` (plain values and the downward API fields it uses). */
   function containerEnv(env: readonly IEnvVar[], pod: KubeObject): Record<string, string> {
@@ -166,9 +170,8 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     const template = daemonSet(rendered).spec!.template;
     const { pod, token } = await podToken(template, NODE);
     assert.ok(!args.some((arg) => arg.startsWith('--kubeconfig') || arg.startsWith('--api-server')), 'in-cluster config as rendered');
-    let roots = 0;
-    const local = args.map((arg) => (arg === '--host-root=/host' ? (roots++, `--host-root=${hostRoot}`) : arg));
-    assert.equal(roots, 1, `one --host-root=/host in ${args.join(' ')}`);
+    assert.equal(args.filter((arg) => arg === '--host-root=/host').length, 1, `one --host-root=/host in ${args.join(' ')}`);
+    const local = args.map((arg) => (arg === '--host-root=/host' ? `--host-root=${hostRoot}` : arg));
     local.push(`--kubeconfig=${plane.kubeconfig(dir, { token, fileName: `${pod.metadata.name}.kubeconfig` })}`);
     const final = change(local);
     const port = Number(/^:(\d+)$/.exec(flagValue(final, '--metrics-address'))?.[1]);
@@ -207,7 +210,7 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     assert.equal(now?.spec.labels?.[dropped!], undefined);
   }
 
-  test('the DaemonSet pod publishes its NodeFeature with the dry run\'s labels and leaves the Node alone', async () => {
+  test("the DaemonSet pod publishes its NodeFeature with the dry run's labels and leaves the Node alone", async () => {
     const { labeller: pod, port } = await startPod();
     await until(pod, publishedExactly(expected), `NodeFeature ${featureNamespace}/${OBJECT_NAME} with the dry run's labels`);
     const published = (await object())!;
@@ -233,14 +236,19 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
     assert.match(patched.body.message ?? '', new RegExp(`User "system:serviceaccount:${NAMESPACE}:${FULLNAME}" cannot patch resource "nodes"`));
     assert.equal((await plane.call('GET', `/api/v1/nodes/${NODE}`, undefined, as)).status, 403, 'no Node access at all, not even get');
     assert.equal((await plane.call('GET', objectPath(), undefined, as)).status, 200, 'get on its NodeFeature');
-    assert.equal((await plane.call('DELETE', `${objectPath()}?dryRun=All`, undefined, as)).status, 403, 'no delete: that is the cleanup hook\'s');
+    assert.equal((await plane.call('DELETE', `${objectPath()}?dryRun=All`, undefined, as)).status, 403, "no delete: that is the cleanup hook's");
     assert.equal((await plane.call('GET', `${NODE_FEATURES_API}/namespaces/${featureNamespace}/nodefeatures`, undefined, as)).status, 403, 'no list');
-    const elsewhere = await plane.call('POST', `${NODE_FEATURES_API}/namespaces/${NAMESPACE}/nodefeatures?dryRun=All`, {
-      apiVersion: 'nfd.k8s-sigs.io/v1alpha1',
-      kind: 'NodeFeature',
-      metadata: { name: OBJECT_NAME },
-      spec: {},
-    }, as);
+    const elsewhere = await plane.call(
+      'POST',
+      `${NODE_FEATURES_API}/namespaces/${NAMESPACE}/nodefeatures?dryRun=All`,
+      {
+        apiVersion: 'nfd.k8s-sigs.io/v1alpha1',
+        kind: 'NodeFeature',
+        metadata: { name: OBJECT_NAME },
+        spec: {},
+      },
+      as,
+    );
     assert.equal(elsewhere.status, 403, 'only in the rendered namespace');
     await assertNodeUntouched();
   });
@@ -294,7 +302,12 @@ describe("the chart's NodeFeature mode in a real API server with NFD's CRD", { s
       assert.equal(object.kind, 'NodeFeatureRule');
       assert.ok(object.spec.rules.length > 0, `${file}: rules kept`);
     }
-    const bad = { apiVersion: 'nfd.k8s-sigs.io/v1alpha1', kind: 'NodeFeatureRule', metadata: { name: 'bad' }, spec: { rules: [{ name: 'r', matchFeatures: [{ feature: 'tegra.system', matchExpressions: { 'memory.gib': { op: 'Ge', value: ['8'] } } }] }] } };
+    const bad = {
+      apiVersion: 'nfd.k8s-sigs.io/v1alpha1',
+      kind: 'NodeFeatureRule',
+      metadata: { name: 'bad' },
+      spec: { rules: [{ name: 'r', matchFeatures: [{ feature: 'tegra.system', matchExpressions: { 'memory.gib': { op: 'Ge', value: ['8'] } } }] }] },
+    };
     const refused = await plane.call<{ message?: string }>('POST', `${NODE_FEATURES_API}/nodefeaturerules`, bad);
     assert.equal(refused.status, 422, JSON.stringify(refused.body));
     assert.match(refused.body.message ?? '', /Unsupported value: "Ge"/);

@@ -28,5 +28,9 @@ export async function ready(port: number): Promise<boolean> {
 export function assertNoRefusal(child: LabellerProcess): void {
   const bad = child.logs.filter((line) => line.level === 'error' || /refused|forbidden|invalid/i.test(line.message));
   assert.deepEqual(bad, [], child.transcript());
-  assert.deepEqual(child.otherOutput.filter((line) => line !== ''), [], 'only JSON log lines');
+  assert.deepEqual(
+    child.otherOutput.filter((line) => line !== ''),
+    [],
+    'only JSON log lines',
+  );
 }

@@ -14,8 +14,8 @@ import { parseAllDocuments } from 'yaml';
 import { discover } from '../../src/discover.ts';
 import { corpus, corpusPath, fixture, jetsonL4t } from '../helpers/corpus.ts';
 import { renderChart } from '../helpers/helm.ts';
-import { podFitsNode, type SchedulingSpec, type Taint, type Term, termMatches } from '../helpers/node-affinity.ts';
 import { validate } from '../helpers/k8s-schema.ts';
+import { podFitsNode, type SchedulingSpec, type Taint, type Term, termMatches } from '../helpers/node-affinity.ts';
 import { REPO, runCli } from '../helpers/run-cli.ts';
 
 const PREFIX = 'beta.devicetree.org/';
@@ -45,7 +45,9 @@ const manifests: Manifest[] = readdirSync(EXAMPLES, { recursive: true, encoding:
   );
 
 type PodSpec = SchedulingSpec & {
-  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: Term[] }; preferredDuringSchedulingIgnoredDuringExecution?: { preference: Term }[] } };
+  affinity?: {
+    nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: Term[] }; preferredDuringSchedulingIgnoredDuringExecution?: { preference: Term }[] };
+  };
 };
 
 /** The pod spec of a Pod or of a workload's pod template. */
@@ -155,14 +157,27 @@ before(() => {
 });
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const matching = (spec: PodSpec) => [...boards].filter(([name, labels]) => schedulable(spec, labels, TAINTS.get(name))).map(([name]) => name).sort();
+const matching = (spec: PodSpec) =>
+  [...boards]
+    .filter(([name, labels]) => schedulable(spec, labels, TAINTS.get(name)))
+    .map(([name]) => name)
+    .sort();
 
 // ---- tests ---------------------------------------------------------------------------------------------
 
 describe('examples/: manifests', () => {
   test('the example set is all there', () => {
     const files = new Set(manifests.map((m) => m.file));
-    for (const file of ['jetson-nano-pod.yaml', 'tegra-gpu-deployment.yaml', 'http-echo.yaml', 'triton-inference-server.yaml', 'nvidia-device-plugin.yaml', 'pytorch-mnist-job.yaml', 'runtimeclass-nvidia.yaml', 'kubeedge-device-plugin.yaml']) {
+    for (const file of [
+      'jetson-nano-pod.yaml',
+      'tegra-gpu-deployment.yaml',
+      'http-echo.yaml',
+      'triton-inference-server.yaml',
+      'nvidia-device-plugin.yaml',
+      'pytorch-mnist-job.yaml',
+      'runtimeclass-nvidia.yaml',
+      'kubeedge-device-plugin.yaml',
+    ]) {
       assert.ok(files.has(file), `examples/${file} is missing`);
     }
   });
@@ -229,7 +244,10 @@ describe('examples/: where the workloads land', () => {
   const workloads = manifests.filter((m) => podSpec(m.object) !== undefined);
 
   test('every workload that selects on devicetree labels has an expected placement here', () => {
-    const selecting = workloads.filter((m) => devicetreeKeys(podSpec(m.object)).size > 0).map((m) => m.id).sort();
+    const selecting = workloads
+      .filter((m) => devicetreeKeys(podSpec(m.object)).size > 0)
+      .map((m) => m.id)
+      .sort();
     assert.deepEqual(selecting, Object.keys(EXPECTED_PLACEMENT).sort());
   });
 
@@ -245,7 +263,10 @@ describe('examples/: where the workloads land', () => {
   test('no dead terms: every required and preferred term matches some board', (t) => {
     for (const { id, object } of workloads) {
       const affinity = podSpec(object)?.affinity?.nodeAffinity;
-      const terms = [...(affinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []), ...(affinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((p) => p.preference)];
+      const terms = [
+        ...(affinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []),
+        ...(affinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((p) => p.preference),
+      ];
       for (const term of terms) {
         const hit = [...boards.values()].some((labels) => termMatchesLabels(term, labels));
         const keys = (term.matchExpressions ?? []).map((e) => e.key).join(' & ');
@@ -266,21 +287,42 @@ describe('examples/: where the workloads land', () => {
     if ('skip' in real) return;
     // The whole corpus through the same pipeline the CLI uses (one process instead of 576).
     const all = real.files.map((name) => {
-      const { labels } = discover({ location: { dtb: corpusPath(real, name) }, nodeNames: [], prefix: PREFIX.slice(0, -1), includeDisabled: false, tegra: { prefix: `tegra.${PREFIX.slice(0, -1)}`, gpuPresent: false } });
+      const { labels } = discover({
+        location: { dtb: corpusPath(real, name) },
+        nodeNames: [],
+        prefix: PREFIX.slice(0, -1),
+        includeDisabled: false,
+        tegra: { prefix: `tegra.${PREFIX.slice(0, -1)}`, gpuPresent: false },
+      });
       return [name, labels] as const;
     });
     for (const id of ['Pod/on-a-jetson-nano', 'Deployment/jetson-nano-echo']) {
       const spec = podSpec(manifests.find((m) => m.id === id)!.object)!;
-      assert.deepEqual(all.filter(([, labels]) => schedulable(spec, labels)).map(([name]) => name), [corpusFile('nvidia/tegra210-p3450-0000.dtb')], id);
+      assert.deepEqual(
+        all.filter(([, labels]) => schedulable(spec, labels)).map(([name]) => name),
+        [corpusFile('nvidia/tegra210-p3450-0000.dtb')],
+        id,
+      );
     }
     const gpu = podSpec(manifests.find((m) => m.id === 'Deployment/any-tegra-gpu')!.object)!;
-    assert.deepEqual(all.filter(([, labels]) => schedulable(gpu, labels)).map(([name]) => name), [corpusFile('nvidia/tegra210-p3450-0000.dtb')], 'the only Tegra GPU enabled in the corpus');
+    assert.deepEqual(
+      all.filter(([, labels]) => schedulable(gpu, labels)).map(([name]) => name),
+      [corpusFile('nvidia/tegra210-p3450-0000.dtb')],
+      'the only Tegra GPU enabled in the corpus',
+    );
   });
 
   test('the device plugin mounts the time-slicing config it is told to read, with 3 replicas', () => {
     const config = manifests.find((m) => m.id === 'ConfigMap/nvidia-device-plugin-config')!.object as { data: Record<string, string> };
     const daemonSet = manifests.find((m) => m.id === 'DaemonSet/nvidia-device-plugin')!.object as {
-      spec: { template: { spec: { volumes: { name: string; configMap?: { name: string } }[]; containers: { env: { name: string; value: string }[]; volumeMounts: { name: string; mountPath: string }[] }[] } } };
+      spec: {
+        template: {
+          spec: {
+            volumes: { name: string; configMap?: { name: string } }[];
+            containers: { env: { name: string; value: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+          };
+        };
+      };
     };
     const pod = daemonSet.spec.template.spec;
     const volume = pod.volumes.find((v) => v.configMap?.name === 'nvidia-device-plugin-config');

@@ -189,7 +189,12 @@ function hostRoot(name: string, dtb: string, release?: string): string {
 
 describe('stock L4T devicetrees, no flags', { skip: SKIP }, () => {
   test('the folder holds exactly the six boards described here', () => {
-    assert.deepEqual([...(l4t as Corpus).files].sort(), Object.values(BOARDS).map((b) => b.file).sort());
+    assert.deepEqual(
+      [...(l4t as Corpus).files].sort(),
+      Object.values(BOARDS)
+        .map((b) => b.file)
+        .sort(),
+    );
   });
 
   for (const [board, { file, labels: expected }] of Object.entries(BOARDS)) {
@@ -198,7 +203,7 @@ describe('stock L4T devicetrees, no flags', { skip: SKIP }, () => {
     });
   }
 
-  test('-n still adds names: the Nano\'s pwm-fan', () => {
+  test("-n still adds names: the Nano's pwm-fan", () => {
     assert.equal(labels(['--dtb', blob(BOARDS['Jetson Nano B01 (R32.7.1)']!.file), '-n', 'pwm-fan'])[`${B}pwm-fan`], '1');
   });
 });
@@ -213,13 +218,21 @@ describe('what the bootloader and the root filesystem add on a running board', {
   });
 
   test('Orin Nano: the DLA cores UEFI disables are not counted (dla.count=0, -o wide says which), its PVA still is', () => {
-    const swept = edited(ORIN_NANO, 'orin-nano-dla.dtb', ['-t', 's', '/host1x@13e00000/nvdla0@15880000', 'status', 'disabled'], ['-t', 's', '/host1x@13e00000/nvdla1@158c0000', 'status', 'disabled']);
+    const swept = edited(
+      ORIN_NANO,
+      'orin-nano-dla.dtb',
+      ['-t', 's', '/host1x@13e00000/nvdla0@15880000', 'status', 'disabled'],
+      ['-t', 's', '/host1x@13e00000/nvdla1@158c0000', 'status', 'disabled'],
+    );
     const facts = labels(['--dtb', swept]);
     assert.equal(facts[`${T}dla.count`], '0');
     assert.equal(facts[`${T}pva.count`], '1');
     const wide = runCli(['labels', '-o', 'wide', '--dtb', swept]);
     const row = wide.stdout.split('\n').find((line) => line.startsWith(`${T}dla.count `));
-    assert.match(row ?? '', /\s0\s+0 enabled nodes with compatible "nvidia,tegra234-nvdla"; not counted: \/host1x@13e00000\/nvdla0@15880000 \(status "disabled"\), \/host1x@13e00000\/nvdla1@158c0000 \(status "disabled"\)$/);
+    assert.match(
+      row ?? '',
+      /\s0\s+0 enabled nodes with compatible "nvidia,tegra234-nvdla"; not counted: \/host1x@13e00000\/nvdla0@15880000 \(status "disabled"\), \/host1x@13e00000\/nvdla1@158c0000 \(status "disabled"\)$/,
+    );
   });
 
   test('R35+ board ids in /chosen/ids pick the module among the SKUs a shared kernel blob names', () => {
@@ -229,7 +242,7 @@ describe('what the bootloader and the root filesystem add on a running board', {
     assert.equal(labels(['--dtb', withIds])[`${T}product`], 'jetson-orin-nano-8gb');
   });
 
-  test('/chosen/ids as NVIDIA\'s UEFI writes it: each id with its NUL and a space, then a newline, no final NUL', () => {
+  test("/chosen/ids as NVIDIA's UEFI writes it: each id with its NUL and a space, then a newline, no final NUL", () => {
     // edk2-nvidia DxeDtPlatformDtbKernelLoaderLib.c AddBoardProperties: fdt_appendprop of each EEPROM's board id
     // (board-SKU-fab, 13 characters, NUL included) and of " ", then "\n". An R36.5 Orin NX shows
     // "3767-0000-301 3768-0000-ES1"; here the Orin Nano 8GB's module id with the same layout.
@@ -258,13 +271,13 @@ describe('what the bootloader and the root filesystem add on a running board', {
   });
 
   test('R32 board ids (property names under /chosen/plugin-manager/ids) do the same', () => {
-    const withIds = edited(XAVIER_NX, 'xavier-ids.dtb', ['-p', '-c', '/chosen/plugin-manager/ids'], ['-t', 's', '/chosen/plugin-manager/ids', '3668-0001-300', ''], [
-      '-t',
-      's',
-      '/chosen/plugin-manager/ids',
-      '3509-0000-300',
-      '',
-    ]);
+    const withIds = edited(
+      XAVIER_NX,
+      'xavier-ids.dtb',
+      ['-p', '-c', '/chosen/plugin-manager/ids'],
+      ['-t', 's', '/chosen/plugin-manager/ids', '3668-0001-300', ''],
+      ['-t', 's', '/chosen/plugin-manager/ids', '3509-0000-300', ''],
+    );
     assert.equal(labels(['--dtb', withIds])[`${T}module`], 'p3668-0001');
     assert.equal(labels(['--dtb', withIds])[`${T}product`], 'jetson-xavier-nx-8gb'); // the production module
   });
@@ -276,11 +289,16 @@ describe('what the bootloader and the root filesystem add on a running board', {
     assert.equal(got[`${T}l4t.major`], '35');
     assert.equal(got[`${T}jetpack.major`], '5');
     assert.equal(got[`${T}gpu.compute.major`], '8');
-    const nano = hostRoot('nano-host', blob('tegra210-p3448-0000-p3449-0000-b00.dtb'), '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n');
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(labels(['--host-root', nano])).filter(([key]) => /\/(l4t\.release|l4t\.major|jetpack\.major)$/.test(key))),
-      { [`${T}jetpack.major`]: '4', [`${T}l4t.major`]: '32', [`${T}l4t.release`]: '32.7.1' },
+    const nano = hostRoot(
+      'nano-host',
+      blob('tegra210-p3448-0000-p3449-0000-b00.dtb'),
+      '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n',
     );
+    assert.deepEqual(Object.fromEntries(Object.entries(labels(['--host-root', nano])).filter(([key]) => /\/(l4t\.release|l4t\.major|jetpack\.major)$/.test(key))), {
+      [`${T}jetpack.major`]: '4',
+      [`${T}l4t.major`]: '32',
+      [`${T}l4t.release`]: '32.7.1',
+    });
   });
 
   test('no release file: no L4T facts, and -o wide says why; a garbled one is reported, not guessed at', () => {
@@ -291,7 +309,7 @@ describe('what the bootloader and the root filesystem add on a running board', {
     const garbled = hostRoot('garbled-host', blob(ORIN_NANO), 'R35.4.1\n');
     const result = runCli(['labels', '--host-root', garbled, '-o', 'wide']);
     assert.equal(result.status, 0, result.stderr);
-    assert.doesNotMatch(result.stdout, /l4t\.release  /);
+    assert.doesNotMatch(result.stdout, /l4t\.release {2}/);
     assert.match(result.stdout, /l4t\.release: .*the first line is not/);
   });
 
@@ -305,14 +323,20 @@ describe('what the bootloader and the root filesystem add on a running board', {
     assert.equal(labels(['--dtb', off, '--nvidia-gpu-present', '--include-disabled'])['nvidia.com/gpu.present'], undefined, 'present means enabled');
     // A disabled second GPU node ahead of the real one (fdtput -c adds a node before its siblings) does not
     // hide the enabled GPU: present means some Tegra GPU node is enabled, as the flag's help says.
-    const ghost = edited(ORIN_NANO, 'orin-disabled-ghost-gpu.dtb', ['-c', '/ghost-gpu'], ['-t', 's', '/ghost-gpu', 'compatible', 'nvidia,ga10b'], ['-t', 's', '/ghost-gpu', 'status', 'disabled']);
+    const ghost = edited(
+      ORIN_NANO,
+      'orin-disabled-ghost-gpu.dtb',
+      ['-c', '/ghost-gpu'],
+      ['-t', 's', '/ghost-gpu', 'compatible', 'nvidia,ga10b'],
+      ['-t', 's', '/ghost-gpu', 'status', 'disabled'],
+    );
     const withGhost = labels(['--dtb', ghost, '--nvidia-gpu-present']);
     assert.equal(withGhost['nvidia.com/gpu.present'], 'true');
     assert.equal(withGhost[`${T}gpu.chip`], 'ga10b');
   });
 });
 
-describe('each board as it boots: the bootloader\'s edits and JetPack\'s release file on the host', { skip: SKIP }, () => {
+describe("each board as it boots: the bootloader's edits and JetPack's release file on the host", { skip: SKIP }, () => {
   // What a running board hands the labeller under --host-root: its kernel blob as the bootloader edited it
   // (R32's cboot: /chosen/plugin-manager/ids names one property per board EEPROM, "<board>-<SKU>-<fab>";
   // R35's UEFI: /chosen/ids as edk2-nvidia AddBoardProperties writes it, and on an Orin Nano the DLAs disabled
@@ -379,7 +403,7 @@ describe('each board as it boots: the bootloader\'s edits and JetPack\'s release
   }
 });
 
-describe('--nvidia-gfd-labels: GPU Feature Discovery\'s keys with each Tegra GPU\'s values', { skip: SKIP }, () => {
+describe("--nvidia-gfd-labels: GPU Feature Discovery's keys with each Tegra GPU's values", { skip: SKIP }, () => {
   // GFD (NVIDIA/k8s-device-plugin internal/lm/resource.go) without NVML takes the product from the CUDA device
   // name with spaces as "-" (deviceQuery: "NVIDIA Tegra X1", "NVIDIA Tegra X2", "Xavier", "Orin"), the family
   // from the compute capability, and memory in MiB; here memory is the module's RAM, so only with the module.
@@ -416,7 +440,10 @@ describe('--nvidia-gfd-labels: GPU Feature Discovery\'s keys with each Tegra GPU
     assert.match(wide.stdout, /^ {2}nvidia\.com\/gpu\.memory: the board's RAM is not known \(see memory\.gib\)$/m);
     const off = edited('tegra210-p3448-0000-p3449-0000-b00.dtb', 'nano-gpu-off.dtb', ['-t', 's', '/gpu', 'status', 'disabled']);
     const got = labels(['--dtb', off, '--nvidia-gfd-labels', '--include-disabled']);
-    assert.deepEqual(Object.keys(got).filter((key) => key.startsWith(N)), []);
+    assert.deepEqual(
+      Object.keys(got).filter((key) => key.startsWith(N)),
+      [],
+    );
     for (const extra of [[], ['--include-disabled']]) {
       const wide = runCli(['labels', '-o', 'wide', '--nvidia-gfd-labels', '--dtb', off, ...extra]).stdout;
       assert.match(wide, /^ {2}nvidia\.com\/gpu\.\*: \/gpu is not enabled \(status "disabled"\)$/m, extra.join(' '));
@@ -452,13 +479,16 @@ describe('labels -o wide: why is my GPU (not) labelled?', { skip: SKIP }, () => 
 
 const mainline = corpus();
 
-describe('-o wide on a mainline Jetson tree (Linux 6.1\'s Nano devkit)', { skip: 'skip' in mainline ? mainline.skip : false }, () => {
+describe("-o wide on a mainline Jetson tree (Linux 6.1's Nano devkit)", { skip: 'skip' in mainline ? mainline.skip : false }, () => {
   test('the module is named as missing, with why; the release file as not looked for, with why', () => {
     // Mainline's tegra210-p3450-0000.dts: compatible = "nvidia,p3450-0000", "nvidia,tegra210" (no "+<module>").
     const wide = runCli(['labels', '-o', 'wide', '--dtb', join((mainline as Corpus).dir, 'linux-6.1-arm64/nvidia/tegra210-p3450-0000.dtb')]);
     assert.equal(wide.status, 0, wide.stderr);
     assert.match(wide.stdout, /^ {2}module: the root compatible names no module \(NVIDIA's L4T trees name "nvidia,<carrier>\+<module>"; mainline Linux's do not\)$/m);
     assert.match(wide.stdout, /^ {2}product: needs the module$/m);
-    assert.match(wide.stdout, /^ {2}l4t\.release: not looked for: <host-root>\/etc\/nv_tegra_release is read only when the tree comes from the host \(--host-root, the default\), not with --dtb or --live-tree$/m);
+    assert.match(
+      wide.stdout,
+      /^ {2}l4t\.release: not looked for: <host-root>\/etc\/nv_tegra_release is read only when the tree comes from the host \(--host-root, the default\), not with --dtb or --live-tree$/m,
+    );
   });
 });

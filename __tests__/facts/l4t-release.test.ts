@@ -18,7 +18,14 @@ test('the first line gives the release (major.REVISION) and the major', () => {
 });
 
 test('anything else is not guessed at', () => {
-  for (const text of ['', 'R35.4.1\n', '# R35 (release), REVISION: , GCID: 1\n', '# R35 (release), REVISION: 4.1.2.3.4, GCID\n', `\n${R35}`, '# RX (release), REVISION: 1.0, GCID\n']) {
+  for (const text of [
+    '',
+    'R35.4.1\n',
+    '# R35 (release), REVISION: , GCID: 1\n',
+    '# R35 (release), REVISION: 4.1.2.3.4, GCID\n',
+    `\n${R35}`,
+    '# RX (release), REVISION: 1.0, GCID\n',
+  ]) {
     assert.equal(parseL4tRelease(text, 'f'), undefined, JSON.stringify(text));
   }
 });

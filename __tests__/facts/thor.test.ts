@@ -28,14 +28,14 @@ test('AGX Thor devkit: SoC, module and product from the root, GPU facts from the
   });
 });
 
-test('-o wide says where Thor\'s GPU facts come from and why l4t.devicetree is not given', async () => {
+test("-o wide says where Thor's GPU facts come from and why l4t.devicetree is not given", async () => {
   const result = await cli(['labels', '--dtb', fixture('jetson-agx-thor.dtb'), '-o', 'wide']);
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /^tegra\.beta\.devicetree\.org\/gpu\.family\s+blackwell\s+derived: the tegra264 SoC's GPU, which is no devicetree node/m);
   assert.match(result.stdout, /^ {2}l4t\.devicetree: Thor trees carry no nvidia,dtsfilename/m);
 });
 
-test('--nvidia-gfd-labels on Thor: the SoC table\'s GPU, CUDA 13\'s name "NVIDIA Thor", the T5000\'s 128 GB', async () => {
+test("--nvidia-gfd-labels on Thor: the SoC table's GPU, CUDA 13's name \"NVIDIA Thor\", the T5000's 128 GB", async () => {
   const result = await cli(['labels', '--dtb', fixture('jetson-agx-thor.dtb'), '--nvidia-gfd-labels', '-o', 'json']);
   assert.equal(result.status, 0, result.stderr);
   const nvidia = Object.fromEntries(Object.entries(JSON.parse(result.stdout) as Record<string, string>).filter(([key]) => key.startsWith('nvidia.com/')));

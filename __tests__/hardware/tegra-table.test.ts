@@ -8,7 +8,7 @@ import { jetpackMajor, jetsonModule, TEGRA_GPU_COMPATIBLES, tegraEngine, tegraGp
 test('every GPU row is well formed', () => {
   for (const [compatible, gpu] of Object.entries(table.gpus)) {
     assert.match(compatible, /^nvidia,g[a-z]\d{2}[a-z]$/);
-    assert.equal(compatible, `nvidia,${gpu.chip}`, 'the chip name is the compatible\'s model part');
+    assert.equal(compatible, `nvidia,${gpu.chip}`, "the chip name is the compatible's model part");
     assert.match(gpu.family, /^[a-z]+$/);
     assert.ok(Number.isInteger(gpu.compute.major) && Number.isInteger(gpu.compute.minor) && gpu.compute.major > 0 && gpu.compute.minor >= 0);
   }
@@ -20,7 +20,7 @@ test('every GPU row is well formed', () => {
     assert.ok(Number.isInteger(gpu.compute.major) && Number.isInteger(gpu.compute.minor));
   }
   for (const [engine, compatibles] of Object.entries(table.engines)) {
-    assert.match(engine, /^[a-z]+$/, 'the engine name is the fact\'s first word: <engine>.count');
+    assert.match(engine, /^[a-z]+$/, "the engine name is the fact's first word: <engine>.count");
     for (const compatible of compatibles) {
       assert.match(compatible, /^nvidia,tegra\d{3}-[a-z]+$/);
       assert.equal(tegraGpu([compatible]), undefined, `${compatible} is an engine, not a GPU`);
@@ -28,7 +28,7 @@ test('every GPU row is well formed', () => {
   }
 });
 
-test('accelerator engines, as NVIDIA\'s L4T trees name their nodes (Xavier: nvdla0/1, pva0/1; Orin: nvdla0/1, pva0)', () => {
+test("accelerator engines, as NVIDIA's L4T trees name their nodes (Xavier: nvdla0/1, pva0/1; Orin: nvdla0/1, pva0)", () => {
   assert.deepEqual(tegraEngine(['nvidia,tegra194-nvdla']), { engine: 'dla', compatible: 'nvidia,tegra194-nvdla' });
   assert.deepEqual(tegraEngine(['nvidia,tegra234-nvdla']), { engine: 'dla', compatible: 'nvidia,tegra234-nvdla' });
   assert.deepEqual(tegraEngine(['nvidia,tegra194-pva']), { engine: 'pva', compatible: 'nvidia,tegra194-pva' });
@@ -96,16 +96,35 @@ test('module table against NVIDIA\'s "Jetson Module EEPROM Layout" (L4T 32.7 gui
   assert.equal(jetsonModule('p3767-9999'), undefined);
 });
 
-test('module RAM, as NVIDIA\'s module data sheets give it (and the GB in most products\' names)', () => {
+test("module RAM, as NVIDIA's module data sheets give it (and the GB in most products' names)", () => {
   const expected: Record<string, number> = {
     'p2180-1000': 4, // TX1
-    'p3448-0000': 4, 'p3448-0002': 4, 'p3448-0003': 2, // Nano 4GB (dev kit, production), Nano 2GB
-    'p3310-1000': 8, 'p3489-0000': 8, 'p3489-0888': 4, 'p3636-0001': 4, // TX2, TX2i, TX2 4GB, TX2 NX
-    'p2888-0006': 8, 'p2888-0001': 16, 'p2888-0004': 32, 'p2888-0005': 64, 'p2888-0008': 32, // AGX Xavier 8/16/32/64, Industrial
-    'p3668-0000': 8, 'p3668-0001': 8, 'p3668-0003': 16, // Xavier NX (dev kit, 8GB, 16GB)
-    'p3767-0000': 16, 'p3767-0001': 8, 'p3767-0003': 8, 'p3767-0004': 4, 'p3767-0005': 8, // Orin NX 16/8, Orin Nano 8/4, dev kit
-    'p3701-0000': 32, 'p3701-0004': 32, 'p3701-0005': 64, 'p3701-0008': 64, // AGX Orin dev kit, 32GB, 64GB, Industrial
-    'p3834-0000': 64, 'p3834-0008': 128, // Thor T4000, T5000
+    'p3448-0000': 4,
+    'p3448-0002': 4,
+    'p3448-0003': 2, // Nano 4GB (dev kit, production), Nano 2GB
+    'p3310-1000': 8,
+    'p3489-0000': 8,
+    'p3489-0888': 4,
+    'p3636-0001': 4, // TX2, TX2i, TX2 4GB, TX2 NX
+    'p2888-0006': 8,
+    'p2888-0001': 16,
+    'p2888-0004': 32,
+    'p2888-0005': 64,
+    'p2888-0008': 32, // AGX Xavier 8/16/32/64, Industrial
+    'p3668-0000': 8,
+    'p3668-0001': 8,
+    'p3668-0003': 16, // Xavier NX (dev kit, 8GB, 16GB)
+    'p3767-0000': 16,
+    'p3767-0001': 8,
+    'p3767-0003': 8,
+    'p3767-0004': 4,
+    'p3767-0005': 8, // Orin NX 16/8, Orin Nano 8/4, dev kit
+    'p3701-0000': 32,
+    'p3701-0004': 32,
+    'p3701-0005': 64,
+    'p3701-0008': 64, // AGX Orin dev kit, 32GB, 64GB, Industrial
+    'p3834-0000': 64,
+    'p3834-0008': 128, // Thor T4000, T5000
   };
   assert.deepEqual(new Set(Object.keys(table.modules)), new Set(Object.keys(expected)));
   for (const [part, gib] of Object.entries(expected)) assert.equal(jetsonModule(part)?.memoryGiB, gib, part);

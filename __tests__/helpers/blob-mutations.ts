@@ -2,17 +2,16 @@
 // in the ways real damage and hostile input look (truncation, bit rot, bad header fields, bogus tokens,
 // shifted chunks, trailing garbage), the invariant every parse must hold, and a synthetic seed blob. Shared by __tests__/devicetree/parser-fuzz.test.ts and scripts/fuzz.ts.
 import fc from 'fast-check';
-import { buildBlob, tokensFor } from './fdt-builder.ts';
 import { FdtError, type FdtErrorCode } from '../../src/devicetree/errors.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import type { DeviceTree, DtNode } from '../../src/devicetree/tree.ts';
+import { buildBlob, tokensFor } from './fdt-builder.ts';
 
-export const HEADER_SIZE = 40;
-export const FDT_MAGIC = 0xd00dfeed;
-export const TOKEN = { BEGIN_NODE: 1, END_NODE: 2, PROP: 3, NOP: 4, END: 9 } as const;
+const HEADER_SIZE = 40;
+const TOKEN = { BEGIN_NODE: 1, END_NODE: 2, PROP: 3, NOP: 4, END: 9 } as const;
 
 /** The 10 u32 fields of `struct fdt_header`, in blob order (field i is at byte 4 * i). */
-export const HEADER_FIELDS = [
+const HEADER_FIELDS = [
   'magic',
   'totalsize',
   'off_dt_struct',
@@ -25,7 +24,7 @@ export const HEADER_FIELDS = [
   'size_dt_struct',
 ] as const;
 
-export const ERROR_CODES: readonly FdtErrorCode[] = [
+const ERROR_CODES: readonly FdtErrorCode[] = [
   'TRUNCATED',
   'BAD_MAGIC',
   'BAD_VERSION',
@@ -47,7 +46,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 // (modulo its length or its structure block), so any mutation applies to any seed and shrinks sensibly.
 
 /** Edge values for a header field; the `total*`/`end*` ones are relative to totalsize / the buffer length. */
-export const HEADER_EDGES = [
+const HEADER_EDGES = [
   'zero',
   'one',
   'max', // 0xffffffff
@@ -64,13 +63,13 @@ export const HEADER_EDGES = [
   'v17',
   'v18',
 ] as const;
-export type HeaderEdge = (typeof HEADER_EDGES)[number];
+type HeaderEdge = (typeof HEADER_EDGES)[number];
 
 /** Edge values for a property's len (relative to the rest of the struct block) or nameoff (to the strings block). */
-export const PROP_EDGES = ['zero', 'one', 'three', 'max', 'high', 'blockEnd-1', 'blockEnd', 'blockEnd+1', 'blockEnd+4', 'inside', 'random'] as const;
-export type PropEdge = (typeof PROP_EDGES)[number];
+const PROP_EDGES = ['zero', 'one', 'three', 'max', 'high', 'blockEnd-1', 'blockEnd', 'blockEnd+1', 'blockEnd+4', 'inside', 'random'] as const;
+type PropEdge = (typeof PROP_EDGES)[number];
 
-export type Mutation =
+type Mutation =
   | { readonly kind: 'truncate'; readonly length: number }
   | { readonly kind: 'bitflip'; readonly at: number; readonly bit: number }
   | { readonly kind: 'overwrite'; readonly at: number; readonly bytes: Uint8Array }
@@ -122,7 +121,10 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
       kind: fc.constant('overwrite' as const),
       at: position,
       // random bytes, or one byte that means something to a parser or to the messages that quote names
-      bytes: fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 8 }), fc.constantFrom(...INTERESTING_BYTES).map((b) => Uint8Array.of(b))),
+      bytes: fc.oneof(
+        fc.uint8Array({ minLength: 1, maxLength: 8 }),
+        fc.constantFrom(...INTERESTING_BYTES).map((b) => Uint8Array.of(b)),
+      ),
     }),
     weight: 2,
   },
@@ -153,7 +155,12 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
     weight: 3,
   },
   {
-    arbitrary: fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat({ max: 0x7fffffff }), words: fc.integer({ min: 1, max: MAX_CHUNK_WORDS }), fixHeader: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('duplicate' as const),
+      at: fc.nat({ max: 0x7fffffff }),
+      words: fc.integer({ min: 1, max: MAX_CHUNK_WORDS }),
+      fixHeader: fc.boolean(),
+    }),
     weight: 3,
   },
   { arbitrary: fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: MAX_EXTRA_BYTES }) }), weight: 1 },
@@ -166,22 +173,20 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 export function blobMutation(seeds: readonly (Buffer | Seed)[]): fc.Arbitrary<MutatedBlob> {
   if (seeds.length === 0) throw new Error('blobMutation needs at least one seed blob');
   const named: Seed[] = seeds.map((s, i) => (Buffer.isBuffer(s) ? { name: `seed#${i}`, bytes: s } : s));
-  return fc
-    .tuple(fc.nat({ max: named.length - 1 }), fc.array(mutationArb, { minLength: 1, maxLength: MAX_MUTATIONS }))
-    .map(([seedIndex, mutations]) => {
-      const seed = named[seedIndex]!;
-      const { bytes, steps } = applyMutations(seed.bytes, mutations);
-      const value: MutatedBlob = { seedIndex, seedName: seed.name, seedLength: seed.bytes.length, mutations, steps, bytes };
-      Object.defineProperty(value, fc.toStringMethod, { value: () => describeMutation(value), enumerable: false });
-      return value;
-    });
+  return fc.tuple(fc.nat({ max: named.length - 1 }), fc.array(mutationArb, { minLength: 1, maxLength: MAX_MUTATIONS })).map(([seedIndex, mutations]) => {
+    const seed = named[seedIndex]!;
+    const { bytes, steps } = applyMutations(seed.bytes, mutations);
+    const value: MutatedBlob = { seedIndex, seedName: seed.name, seedLength: seed.bytes.length, mutations, steps, bytes };
+    Object.defineProperty(value, fc.toStringMethod, { value: () => describeMutation(value), enumerable: false });
+    return value;
+  });
 }
 
 /**
  * Applies mutations in order to one copy of `seed`. The copy has room for the largest growth the
  * mutations can cause, so chunk moves and appends work in place on a length counter.
  */
-export function applyMutations(seed: Uint8Array, mutations: readonly Mutation[]): { bytes: Buffer; steps: string[] } {
+function applyMutations(seed: Uint8Array, mutations: readonly Mutation[]): { bytes: Buffer; steps: string[] } {
   let growth = 0;
   for (const m of mutations) {
     if (m.kind === 'duplicate') growth += m.words * 4;
@@ -510,8 +515,6 @@ function exerciseTree(tree: DeviceTree, bytes: Buffer): void {
         p.asStringList();
         p.asString();
         p.asU32Array();
-        p.asU32();
-        p.asU64();
       }
     }
   } catch (error) {

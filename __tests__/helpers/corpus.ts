@@ -5,8 +5,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CORPUS_ENV = 'DTB_CORPUS_DIR';
-export const JETSON_L4T_ENV = 'JETSON_L4T_DIR';
+const CORPUS_ENV = 'DTB_CORPUS_DIR';
+const JETSON_L4T_ENV = 'JETSON_L4T_DIR';
 
 export interface Corpus {
   readonly dir: string;

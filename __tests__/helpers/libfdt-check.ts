@@ -3,14 +3,15 @@
 // ours. One python process answers a whole batch; when libfdt hangs or crashes on a blob, that process
 // dies, the blob gets a `died` verdict and a new process takes the rest. Which release answers, and its
 // rules where releases differ, come from libfdtCheckOracle() (see libfdt-versions.ts).
-import { createHash } from 'node:crypto';
+
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { DeviceTree } from '../../src/devicetree/tree.ts';
 import { describeRelease, type LibfdtRelease, type LibfdtRules, OLDEST_SUPPORTED, rulesFor, scriptRelease } from './libfdt-versions.ts';
 import { SYSTEM_PYTHON, type TreeView } from './reference.ts';
 
-export const LIBFDT_CHECK = new URL('./libfdt_check.py', import.meta.url).pathname;
+const LIBFDT_CHECK = new URL('./libfdt_check.py', import.meta.url).pathname;
 
 export type LibfdtVerdict =
   /** fdt_check_full rejected the blob with this FDT_ERR_ name. */

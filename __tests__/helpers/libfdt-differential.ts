@@ -9,7 +9,7 @@ import { FIRST_SUPPORTED_VERSION } from '../../src/devicetree/header.ts';
 import { MAX_DEPTH } from '../../src/devicetree/limits.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import type { DeviceTree } from '../../src/devicetree/tree.ts';
-import { digestTree, isAccepted, libfdtCheckOracle, type LibfdtVerdict } from './libfdt-check.ts';
+import { digestTree, isAccepted, type LibfdtVerdict, libfdtCheckOracle } from './libfdt-check.ts';
 import { type LibfdtRules, releaseDependentLayout } from './libfdt-versions.ts';
 
 interface DifferenceBase {
@@ -119,8 +119,12 @@ export function compareWithLibfdt(bytes: Buffer, libfdt: LibfdtVerdict, rules: L
     const allowed = differences.find((d) => d.refusedBy === 'libfdt' && d.applies(bytes, libfdt));
     return allowed !== undefined ? { outcome: `allowed: ${allowed.name}` } : { difference: `libfdt rejects (${libfdt.error}), ours accepts` };
   }
-  if ('died' in libfdt) return error !== undefined ? { outcome: `libfdt ${libfdt.died.startsWith('libfdt crashed') ? 'crashes' : 'hangs'}, ours rejects` } : { difference: `${libfdt.died}, ours accepts` };
-  if ('walkError' in libfdt) return { difference: `fdt_check_full accepts but libfdt's walk fails (${libfdt.walkError}); ours ${error === undefined ? 'accepts' : `rejects: ${error.message}`}` };
+  if ('died' in libfdt)
+    return error !== undefined
+      ? { outcome: `libfdt ${libfdt.died.startsWith('libfdt crashed') ? 'crashes' : 'hangs'}, ours rejects` }
+      : { difference: `${libfdt.died}, ours accepts` };
+  if ('walkError' in libfdt)
+    return { difference: `fdt_check_full accepts but libfdt's walk fails (${libfdt.walkError}); ours ${error === undefined ? 'accepts' : `rejects: ${error.message}`}` };
   if (error !== undefined) {
     const allowed = differences.find((d) => d.refusedBy === 'parser' && d.applies(error, bytes, libfdt));
     return allowed !== undefined ? { outcome: `allowed: ${allowed.name}` } : { difference: `libfdt accepts, ours rejects: ${error.code} ${error.message}` };

@@ -74,7 +74,7 @@ export interface LibfdtRelease {
 }
 
 /** [major, minor, patch] from the leading X.Y.Z of a release string ("1.7.2.post2" reads as 1.7.2). */
-export function parseRelease(version: string): [number, number, number] | undefined {
+function parseRelease(version: string): [number, number, number] | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
   return m === null ? undefined : [Number(m[1]), Number(m[2]), Number(m[3])];
 }

@@ -8,7 +8,7 @@
 // Only what the examples use is restated: matchFeatures, matchAny, matchExpressions on attribute and
 // instance features. Flags, matchName, templates and vars are refused rather than guessed.
 
-export type Op = 'In' | 'NotIn' | 'InRegexp' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt' | 'GtLt' | 'IsTrue' | 'IsFalse';
+type Op = 'In' | 'NotIn' | 'InRegexp' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt' | 'GtLt' | 'IsTrue' | 'IsFalse';
 export interface MatchExpression {
   op: Op;
   value?: string[];

@@ -18,7 +18,7 @@ export interface Taint {
   value?: string;
   effect: string;
 }
-export interface Toleration {
+interface Toleration {
   key?: string;
   operator?: string;
   value?: string;
@@ -70,7 +70,7 @@ export function termMatches(term: Term, node: Pick<TestNode, 'name' | 'labels'>)
   );
 }
 
-export function tolerates(toleration: Toleration, taint: Taint): boolean {
+function tolerates(toleration: Toleration, taint: Taint): boolean {
   if (toleration.effect !== undefined && toleration.effect !== '' && toleration.effect !== taint.effect) return false;
   if (toleration.key === undefined || toleration.key === '') return toleration.operator === 'Exists';
   if (toleration.key !== taint.key) return false;

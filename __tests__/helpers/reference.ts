@@ -10,9 +10,9 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 export const LIBFDT_REFERENCE = new URL('./libfdt_reference.py', import.meta.url).pathname;
 
 /** [propname, value as lowercase hex] */
-export type PropertyView = [name: string, hex: string];
+type PropertyView = [name: string, hex: string];
 /** [absolute path, properties in blob order] */
-export type NodeView = [path: string, properties: PropertyView[]];
+type NodeView = [path: string, properties: PropertyView[]];
 
 export interface TreeView {
   readonly version: number | undefined;

@@ -26,10 +26,18 @@ export async function cli(args: readonly string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const status = await run(args, {
-    out: (text) => void (stdout += text),
-    warn: (line) => void (stderr += `warning: ${line}\n`),
-    error: (line) => void (stderr += `error: ${line}\n`),
-    stderr: (text) => void (stderr += text),
+    out: (text) => {
+      stdout += text;
+    },
+    warn: (line) => {
+      stderr += `warning: ${line}\n`;
+    },
+    error: (line) => {
+      stderr += `error: ${line}\n`;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
   });
   return { status, stdout, stderr };
 }

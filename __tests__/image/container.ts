@@ -70,7 +70,7 @@ export interface Kubelet {
 const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** `podman run` flags (before the image) for `container` of `pod`; the container's args go after the image. */
-export function runFlags(pod: IPodSpec, container: IContainer, kubelet: Kubelet): string[] {
+function runFlags(pod: IPodSpec, container: IContainer, kubelet: Kubelet): string[] {
   const flags = [...RUN_FLAGS, ...kubelet.platformFlags];
   const security = { ...pod.securityContext, ...container.securityContext };
   assert.notEqual(container.securityContext?.privileged, true, 'a privileged container is not what the chart runs');
@@ -88,7 +88,8 @@ export function runFlags(pod: IPodSpec, container: IContainer, kubelet: Kubelet)
     assert.ok(volume?.hostPath, `volume ${mount.name}: only hostPath volumes are modelled`);
     const source = kubelet.hostPath(volume.hostPath.path);
     // The kubelet checks the type before it starts the container; a missing path fails the pod.
-    if (volume.hostPath.type === 'Directory' || volume.hostPath.type === 'File') assert.ok(existsSync(source), `hostPath ${volume.hostPath.path} (${volume.hostPath.type}) missing on the node`);
+    if (volume.hostPath.type === 'Directory' || volume.hostPath.type === 'File')
+      assert.ok(existsSync(source), `hostPath ${volume.hostPath.path} (${volume.hostPath.type}) missing on the node`);
     flags.push('--volume', `${source}:${mount.mountPath}:${mount.readOnly === true ? 'ro' : 'rw'}`);
   }
   if (pod.automountServiceAccountToken !== false) flags.push('--volume', `${kubelet.serviceAccountDir}:${SERVICE_ACCOUNT_MOUNT}:ro`);
@@ -115,7 +116,7 @@ export function runFlags(pod: IPodSpec, container: IContainer, kubelet: Kubelet)
 }
 
 /** The container's args, as `podman run` takes them after the image. */
-export const containerArgs = (container: IContainer): string[] => [...(container.args ?? [])];
+const containerArgs = (container: IContainer): string[] => [...(container.args ?? [])];
 
 /** The kubelet's projected ServiceAccount volume in `dir`: token, ca.crt and namespace, mode 0644 as by default. */
 export function writeServiceAccount(dir: string, token: string, ca: Buffer, namespace: string): string {

@@ -17,7 +17,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
-import { daemonSets, NAMESPACE, type Variant, VAP_API } from '../charts/chart.ts';
+import { daemonSets, NAMESPACE, VAP_API, type Variant } from '../charts/chart.ts';
 import { envtestSkip } from '../helpers/envtest/assets.ts';
 import { ControlPlane, freePort } from '../helpers/envtest/control-plane.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -125,10 +125,20 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
   /** `podman run --rm` of the image's command, with the host's /sys/firmware and release file under /host. */
   const dryRun = (image: string, platformFlags: readonly string[], args: readonly string[]) =>
     podman([
-      'run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', '--read-only', '--cap-drop=all',
-      '--volume', `${join(hostRoot, 'sys/firmware')}:/host/sys/firmware:ro`,
-      '--volume', `${join(hostRoot, 'etc/nv_tegra_release')}:/host/etc/nv_tegra_release:ro`,
-      image, ...args,
+      'run',
+      '--rm',
+      ...RUN_FLAGS,
+      ...platformFlags,
+      '--network',
+      'none',
+      '--read-only',
+      '--cap-drop=all',
+      '--volume',
+      `${join(hostRoot, 'sys/firmware')}:/host/sys/firmware:ro`,
+      '--volume',
+      `${join(hostRoot, 'etc/nv_tegra_release')}:/host/etc/nv_tegra_release:ro`,
+      image,
+      ...args,
     ]);
 
   for (const p of PLATFORMS) {
@@ -166,7 +176,10 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         const root = (await podmanOk(['image', 'mount', image])).trim();
         try {
           assert.deepEqual(readdirSync(join(root, 'app')).sort(), ['dist', 'package.json']);
-          assert.deepEqual(readdirSync(join(root, 'app'), { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('node_modules')), []);
+          assert.deepEqual(
+            readdirSync(join(root, 'app'), { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('node_modules')),
+            [],
+          );
           assert.ok(existsSync(join(root, 'nodejs/bin/node')));
           for (const shell of ['bin/sh', 'bin/bash', 'bin/busybox']) assert.ok(!existsSync(join(root, shell)), `${shell} in the image`);
           assert.match(readFileSync(join(root, 'etc/passwd'), 'utf8'), /^nonroot:x:65532:65532:/m, 'distroless nonroot user');
@@ -215,16 +228,22 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
           const podName = `labeller-${p.suffix}-${slug}`;
           const { token } = await plane.podToken(NAMESPACE, template, podName, NODE);
           const api = new URL(plane.url);
-          const running = await startChartPod(image, spec, { ...container, image }, {
-            hostPath: (path) => join(hostRoot, path),
-            nodeName: NODE,
-            podName,
-            namespace: NAMESPACE,
-            serviceAccountDir: writeServiceAccount(join(scratch(), 'serviceaccount'), token, plane.ca, NAMESPACE),
-            apiServer: { host: api.hostname, port: Number(api.port) },
-            platformFlags,
-            emulated: p.emulated,
-          }, port);
+          const running = await startChartPod(
+            image,
+            spec,
+            { ...container, image },
+            {
+              hostPath: (path) => join(hostRoot, path),
+              nodeName: NODE,
+              podName,
+              namespace: NAMESPACE,
+              serviceAccountDir: writeServiceAccount(join(scratch(), 'serviceaccount'), token, plane.ca, NAMESPACE),
+              apiServer: { host: api.hostname, port: Number(api.port) },
+              platformFlags,
+              emulated: p.emulated,
+            },
+            port,
+          );
           pods.push(running);
           /** A failed wait, with what the container logged. */
           const waitFor = async (check: () => Promise<boolean>, what: string) => {
@@ -250,12 +269,17 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
           const log = await running.logs();
           const lines = log.stderr.split('\n').filter((line) => line !== '');
           for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `a JSON log line: ${line}`);
-          assert.deepEqual(lines.filter((line) => /"level":"error"|forbidden|refused/i.test(line)), []);
+          assert.deepEqual(
+            lines.filter((line) => /"level":"error"|forbidden|refused/i.test(line)),
+            [],
+          );
           const stopped = await running.terminate();
           assert.equal(stopped.code, 0, JSON.stringify(await running.logs()));
           // The kubelet sends SIGKILL after the grace period; the labeller must be gone well before it.
           assert.ok(stopped.ms < (spec.terminationGracePeriodSeconds ?? 30) * 1000, `SIGTERM took ${stopped.ms} ms`);
-          process.stdout.write(`# image: ${image} ${mode}: RSS ${(memory.rss / 1024).toFixed(1)} MiB (anonymous ${(memory.anon / 1024).toFixed(1)} MiB) once ready; SIGTERM → exit 0 in ${stopped.ms} ms\n`);
+          process.stdout.write(
+            `# image: ${image} ${mode}: RSS ${(memory.rss / 1024).toFixed(1)} MiB (anonymous ${(memory.anon / 1024).toFixed(1)} MiB) once ready; SIGTERM → exit 0 in ${stopped.ms} ms\n`,
+          );
           assert.deepEqual(await plane.labels(NODE), { 'kubernetes.io/hostname': NODE, 'kubernetes.io/arch': arch, ...expected }, 'labels stay when the pod stops');
           await plane.call('DELETE', `/api/v1/namespaces/${NAMESPACE}/pods/${podName}?gracePeriodSeconds=0`);
         });

@@ -68,8 +68,15 @@ describe('run on a KubeEdge edge node, through the MetaServer, with the real API
     await eventually(async () => (await labeller.http('/readyz')).status === 200, 'ready');
     const events = (await plane.events('default')).filter((e) => e.reason === 'LabelsUpdated');
     assert.equal(events.length, 1, 'the Event, forwarded to the cloud');
-    assert.ok(meta.records.every((r) => !r.token), 'no credentials over plain HTTP');
-    assert.deepEqual(meta.records.filter((r) => r.status >= 500).map((r) => `${r.method} ${r.path} ${r.status}`), [], 'no request the MetaServer cannot serve');
+    assert.ok(
+      meta.records.every((r) => !r.token),
+      'no credentials over plain HTTP',
+    );
+    assert.deepEqual(
+      meta.records.filter((r) => r.status >= 500).map((r) => `${r.method} ${r.path} ${r.status}`),
+      [],
+      'no request the MetaServer cannot serve',
+    );
     assert.equal(labeller.logsMatching(/ refused| failed/).length, 0, labeller.transcript());
   });
 
@@ -94,7 +101,10 @@ describe('run on a KubeEdge edge node, through the MetaServer, with the real API
     labeller.child.kill('SIGHUP');
     await eventually(() => meta.records.filter((r) => r.method === 'PATCH').length >= 2, 'two write attempts while disconnected', 15_000, 20);
     const failed = meta.records.filter((r) => r.method === 'PATCH');
-    assert.ok(failed.every((r) => r.status === 500), 'each failed at once');
+    assert.ok(
+      failed.every((r) => r.status === 500),
+      'each failed at once',
+    );
     assert.equal((await plane.labels(NODE))[`${P}/nvidia-gm20b`], '1', 'nothing removed while the edge could not write');
     const reconnected = Date.now();
     meta.reconnect();
@@ -112,11 +122,14 @@ describe('run on a KubeEdge edge node, through the MetaServer, with the real API
   });
 
   test('plain HTTP to an address that is not loopback is one error line at start, not an endless retry', async () => {
-    const labeller = LabellerProcess.start(['run', '--dtb', fixture('jetson-nano-l4t.dtb'), '--node-name', NODE, '--api-server', 'http://10.0.0.1:10550', '--metrics-address', '127.0.0.1:0'], {
-      KUBECONFIG: join(dir, 'none'),
-      HOME: dir,
-      KUBERNETES_SERVICE_HOST: '',
-    });
+    const labeller = LabellerProcess.start(
+      ['run', '--dtb', fixture('jetson-nano-l4t.dtb'), '--node-name', NODE, '--api-server', 'http://10.0.0.1:10550', '--metrics-address', '127.0.0.1:0'],
+      {
+        KUBECONFIG: join(dir, 'none'),
+        HOME: dir,
+        KUBERNETES_SERVICE_HOST: '',
+      },
+    );
     processes.push(labeller);
     const exit = await labeller.exited;
     assert.equal(exit.code, 1);

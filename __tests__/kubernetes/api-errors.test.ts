@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
 import { apiErrorCode, apiMessage, ConflictError, failureClass, isNotFound, isUnservedPath, refusedBy, retryAfterMs } from '../../src/kubernetes/api-errors.ts';
 
-const status = (code: number, body: unknown, headers: Record<string, string> = {}) => new ApiException(code, `HTTP-Code: ${code}\nMessage: x\nBody: ${JSON.stringify(body)}\nHeaders: {}`, body, headers);
+const status = (code: number, body: unknown, headers: Record<string, string> = {}) =>
+  new ApiException(code, `HTTP-Code: ${code}\nMessage: x\nBody: ${JSON.stringify(body)}\nHeaders: {}`, body, headers);
 const noAnswer = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }) });
 
 test('api_errors_total codes: an HTTP status, "none" for no answer, nothing for what is not a failed API call', () => {
@@ -27,9 +28,13 @@ test('failure classes: transient retries soon, rejected needs a person', () => {
 test('which check refused a write, from the message the API server sends', () => {
   const vap = status(403, {
     kind: 'Status',
-    message: "nodes \"nano\" is forbidden: ValidatingAdmissionPolicy 'dtnl-dt-node-labeller' with binding 'dtnl-dt-node-labeller' denied request: dt-node-labeller may only change the Node its own pod runs on",
+    message:
+      "nodes \"nano\" is forbidden: ValidatingAdmissionPolicy 'dtnl-dt-node-labeller' with binding 'dtnl-dt-node-labeller' denied request: dt-node-labeller may only change the Node its own pod runs on",
   });
-  const rbac = status(403, { kind: 'Status', message: 'nodes "nano" is forbidden: User "system:serviceaccount:x:y" cannot patch resource "nodes" in API group "" at the cluster scope' });
+  const rbac = status(403, {
+    kind: 'Status',
+    message: 'nodes "nano" is forbidden: User "system:serviceaccount:x:y" cannot patch resource "nodes" in API group "" at the cluster scope',
+  });
   const webhook = status(400, { kind: 'Status', message: 'admission webhook "x.example.com" denied the request: no' });
   assert.equal(refusedBy(vap), 'admission policy');
   assert.equal(refusedBy(rbac), 'RBAC');
@@ -45,7 +50,7 @@ test('a 404 is "not found" only as a Kubernetes Status; an HTML page means the U
   assert.doesNotMatch(apiMessage(status(500, { kind: 'Status', message: 'line one\nline two' })), /\n/);
 });
 
-test('a 404 without a Status is a path the server does not serve: kube-apiserver answers an unknown resource with Go\'s plain page', () => {
+test("a 404 without a Status is a path the server does not serve: kube-apiserver answers an unknown resource with Go's plain page", () => {
   // The body kube-apiserver v1.34 sends for a group it does not serve (seen in e2e/node-feature.test.ts before NFD's CRD).
   assert.equal(isUnservedPath(status(404, '404 page not found\n')), true);
   assert.equal(isUnservedPath(status(404, { kind: 'Status', reason: 'NotFound', message: 'nodefeatures.nfd.k8s-sigs.io "x" not found' })), false);

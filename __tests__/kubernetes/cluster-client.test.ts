@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { apiMessage, apiStatus } from '../../src/kubernetes/api-errors.ts';
-import { type ClusterClient, WATCH_IDLE_TIMEOUT_MS, type WatchEventType, kubernetesClient } from '../../src/kubernetes/cluster-client.ts';
+import { type ClusterClient, kubernetesClient, WATCH_IDLE_TIMEOUT_MS, type WatchEventType } from '../../src/kubernetes/cluster-client.ts';
 import { loadKubeConfig } from '../../src/kubernetes/kube-config.ts';
 import { nodeFeatureClient } from '../../src/kubernetes/node-feature-client.ts';
 import { desiredNodeFeature, NODE_FEATURE_GROUP, NODE_FEATURE_PLURAL, NODE_FEATURE_VERSION } from '../../src/nfd/node-feature.ts';
@@ -85,7 +85,12 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     client = kubernetesClient(loadKubeConfig({ kubeconfig }));
     for (const name of ['nfd', 'paged']) await plane.ok('POST', '/api/v1/namespaces', { metadata: { name } });
     await plane.ok('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', NODE_FEATURE_CRD);
-    await eventually(async () => (await plane.call('GET', `/apis/${NODE_FEATURE_GROUP}/${NODE_FEATURE_VERSION}/namespaces/nfd/${NODE_FEATURE_PLURAL}`)).status === 200, 'NodeFeature served', 30_000, 50);
+    await eventually(
+      async () => (await plane.call('GET', `/apis/${NODE_FEATURE_GROUP}/${NODE_FEATURE_VERSION}/namespaces/nfd/${NODE_FEATURE_PLURAL}`)).status === 200,
+      'NodeFeature served',
+      30_000,
+      50,
+    );
   });
   after(async () => {
     await proxy?.stop();
@@ -131,8 +136,12 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     await inBatches(2, (i) => plane.createNode(`node-${i}`));
     const { resourceVersion: from } = await client.listNode('node-0');
     const run = await watch('node-0', from, 1);
-    await plane.updateNode('node-1', (n) => void (n.metadata.labels = { other: 'x' }));
-    await plane.updateNode('node-0', (n) => void (n.metadata.labels = { mine: 'y' }));
+    await plane.updateNode('node-1', (n) => {
+      n.metadata.labels = { other: 'x' };
+    });
+    await plane.updateNode('node-0', (n) => {
+      n.metadata.labels = { mine: 'y' };
+    });
     // BOOKMARKs are the server's to send (none come from etcd-served watches; the watch cache sends them): not counted.
     const changes = () => run.events.filter(([type]) => type !== 'BOOKMARK');
     await eventually(() => changes().length === 1, 'one event');
@@ -144,11 +153,17 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     assert.equal(changes().length, 1, 'nothing about node-1');
   });
 
-  test('the watch idle limit is ours: a quiet watch outlives client-node\'s 30 s default, a dead one ends', async () => {
+  test("the watch idle limit is ours: a quiet watch outlives client-node's 30 s default, a dead one ends", async () => {
     await plane.createNode('quiet');
     const impatient = kubernetesClient(loadKubeConfig({ kubeconfig }), { watchIdleTimeoutMs: 300 });
     let ended: unknown = 'not yet';
-    await impatient.watchNode('quiet', await resourceVersion('quiet'), 60, () => {}, (error) => (ended = error));
+    await impatient.watchNode(
+      'quiet',
+      await resourceVersion('quiet'),
+      60,
+      () => {},
+      (error) => (ended = error),
+    );
     await eventually(() => ended !== 'not yet', 'the idle watch given up', 5000);
     assert.equal((ended as Error).name, 'TimeoutError', 'an idle timeout, which the watcher treats as "resume"');
     assert.equal(WATCH_IDLE_TIMEOUT_MS, 120_000);
@@ -160,12 +175,19 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     // Two writes, so that etcd compacts at least two revisions past `old`. A watch from `old` asks etcd for
     // changes from old+1 on; compacted exactly at old+1, etcd would still stream that change but without its
     // previous value, which kube-apiserver answers with ERROR 500 ("etcd event received with PrevKv=nil").
-    await plane.updateNode('n', (n) => void (n.metadata.labels = { a: '1' }));
-    await plane.updateNode('n', (n) => void (n.metadata.labels = { a: '2' }));
+    await plane.updateNode('n', (n) => {
+      n.metadata.labels = { a: '1' };
+    });
+    await plane.updateNode('n', (n) => {
+      n.metadata.labels = { a: '2' };
+    });
     await plane.compactEtcd();
     const run = await watch('n', old);
     await run.done;
-    assert.deepEqual(run.events.map(([type, object]) => [type, object.code, object.reason]), [['ERROR', 410, 'Expired']]);
+    assert.deepEqual(
+      run.events.map(([type, object]) => [type, object.code, object.reason]),
+      [['ERROR', 410, 'Expired']],
+    );
   });
 
   test('a dropped watch connection ends the watch with an error', async () => {
@@ -178,12 +200,17 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     assert.equal(apiStatus(error), undefined, 'no HTTP status: the watcher backs off and resumes');
   });
 
-  test('a merge patch guarded by a stale resourceVersion is a 409 with the server\'s message', async () => {
+  test("a merge patch guarded by a stale resourceVersion is a 409 with the server's message", async () => {
     await plane.createNode('n');
     const stale = await resourceVersion('n');
-    await plane.updateNode('n', (n) => void (n.metadata.labels = { someone: 'else' }));
+    await plane.updateNode('n', (n) => {
+      n.metadata.labels = { someone: 'else' };
+    });
     const patch = { metadata: { resourceVersion: stale, labels: { mine: 'x' }, annotations: {} } };
-    const error = await client.patchNodeMetadata('n', patch).then(() => undefined, (e: unknown) => e);
+    const error = await client.patchNodeMetadata('n', patch).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.equal(apiStatus(error), 409);
     assert.match(apiMessage(error), /the object has been modified/);
     const request = proxy.records.find((r) => r.method === 'PATCH');
@@ -193,10 +220,21 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
   });
 
   test('a missing node reads as 404; no answer at all has no status', async () => {
-    assert.equal(apiStatus(await client.readNode('absent').then(() => undefined, (e: unknown) => e)), 404);
+    assert.equal(
+      apiStatus(
+        await client.readNode('absent').then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+      404,
+    );
     await proxy.refuse(true);
     try {
-      const error = await client.readNode('absent').then(() => undefined, (e: unknown) => e);
+      const error = await client.readNode('absent').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.equal(apiStatus(error), undefined);
       assert.match(apiMessage(error), /ECONNREFUSED/);
     } finally {
@@ -211,10 +249,22 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     await features.createNodeFeature('nfd', wanted);
     const stored = await features.getNodeFeature('nfd', wanted.metadata.name);
     assert.deepEqual(stored?.spec, wanted.spec);
-    assert.equal(apiStatus(await features.createNodeFeature('nfd', wanted).then(() => undefined, (e: unknown) => e)), 409, 'AlreadyExists');
+    assert.equal(
+      apiStatus(
+        await features.createNodeFeature('nfd', wanted).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+      409,
+      'AlreadyExists',
+    );
     if (stored === undefined) return;
     await features.replaceNodeFeature('nfd', { ...stored, spec: { labels: { 'beta.devicetree.org/a': '2' } } });
-    const stale = await features.replaceNodeFeature('nfd', stored).then(() => undefined, (e: unknown) => e);
+    const stale = await features.replaceNodeFeature('nfd', stored).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.equal(apiStatus(stale), 409, 'a replace with the old resourceVersion conflicts');
     assert.equal(await features.deleteNodeFeature('nfd', wanted.metadata.name), true);
     assert.equal(await features.deleteNodeFeature('nfd', wanted.metadata.name), false);
@@ -252,7 +302,10 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
   test('NodeFeature objects we made are found by their managed-by label, also for nodes that are gone', async () => {
     const features = nodeFeatureClient(loadKubeConfig({ kubeconfig }));
     for (const node of ['gone-1', 'gone-2']) await features.createNodeFeature('nfd', desiredNodeFeature(node, 'nfd', { 'beta.devicetree.org/a': '1' }));
-    await features.createNodeFeature('nfd', { ...desiredNodeFeature('other', 'nfd', {}), metadata: { name: 'someone-elses', namespace: 'nfd', labels: { 'nfd.node.kubernetes.io/node-name': 'other' } } });
+    await features.createNodeFeature('nfd', {
+      ...desiredNodeFeature('other', 'nfd', {}),
+      metadata: { name: 'someone-elses', namespace: 'nfd', labels: { 'nfd.node.kubernetes.io/node-name': 'other' } },
+    });
     assert.deepEqual((await features.listNodeFeatureNames('nfd', 'app.kubernetes.io/managed-by=dt-node-labeller')).sort(), ['dt-node-labeller-gone-1', 'dt-node-labeller-gone-2']);
   });
 

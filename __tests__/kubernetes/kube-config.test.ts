@@ -76,7 +76,7 @@ test('plain HTTP works to a loopback address (a MetaServer), without credentials
     writeFileSync(join(dir, 'secure'), config('https://api.example:6443'));
     const moved = loadKubeConfig({ kubeconfig: join(dir, 'secure'), apiServer: 'https://169.254.30.10:10550' });
     assert.equal(moved.getCurrentCluster()?.server, 'https://169.254.30.10:10550');
-    assert.equal(moved.getCurrentUser()?.token, 't', '--api-server keeps the kubeconfig\'s credentials over https');
+    assert.equal(moved.getCurrentUser()?.token, 't', "--api-server keeps the kubeconfig's credentials over https");
   }));
 
 test('loopback addresses', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JETSON_NANO_COMPATIBLE_LABELS } from '../helpers/expected-labels.ts';
 import { loadTree } from '../../src/devicetree/load-tree.ts';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
 import { computeLabels, DEFAULT_PREFIX } from '../../src/labels/compute-labels.ts';
 import { DEFAULT_NODE_NAMES, selectNodes } from '../../src/selection/select-nodes.ts';
 import { fixture } from '../helpers/corpus.ts';
+import { JETSON_NANO_COMPATIBLE_LABELS } from '../helpers/expected-labels.ts';
 import { buildBlob } from '../helpers/fdt-builder.ts';
 
 function labelsOf(dtb: string, extra: string[] = [], prefix = DEFAULT_PREFIX) {

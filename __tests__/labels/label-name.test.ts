@@ -21,7 +21,7 @@ test('the vendor table renames xlnx to xilinx, only as a vendor', () => {
   assert.equal(compatibleToLabelName('xlnxfoo,bar'), 'xlnxfoo-bar');
 });
 
-test('vendors named like Object\'s own properties are vendors like any other (issue 17: they matched inherited members)', () => {
+test("vendors named like Object's own properties are vendors like any other (issue 17: they matched inherited members)", () => {
   // The label rules: vendor, "-", model; "_" is allowed inside a name; the ends are trimmed to alphanumerics.
   assert.equal(compatibleToLabelName('constructor,foo'), 'constructor-foo');
   assert.equal(compatibleToLabelName('toString,y'), 'toString-y');

@@ -54,7 +54,13 @@ function referenceLabels(view: TreeView, byCompatible: boolean): Record<string, 
     const status = props.get('status');
     const statusText = status === undefined ? undefined : strings(status);
     if (statusText !== undefined && !(statusText.length === 1 && ['okay', 'ok'].includes(statusText[0]!) && status!.endsWith('00'))) continue; // rule 2
-    const keys = new Set(compatibles.filter((c) => c !== '').map(labelName).filter((n) => n !== undefined).map((n) => `${PREFIX}/${n}`));
+    const keys = new Set(
+      compatibles
+        .filter((c) => c !== '')
+        .map(labelName)
+        .filter((n) => n !== undefined)
+        .map((n) => `${PREFIX}/${n}`),
+    );
     for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1); // rule 4
   }
   return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, String(v)]));
@@ -79,7 +85,9 @@ async function compare(set: Corpus, check: (file: string, view: TreeView) => voi
   }
 }
 
-test('corpus: our compatible labels equal the README rules applied to libfdt\'s view of every blob, and the GPU rule changes nothing there', { skip: 'skip' in realBlobs ? realBlobs.skip : tools }, async () => {
+test("corpus: our compatible labels equal the README rules applied to libfdt's view of every blob, and the GPU rule changes nothing there", {
+  skip: 'skip' in realBlobs ? realBlobs.skip : tools,
+}, async () => {
   const set = realBlobs as Corpus;
   const differing: string[] = [];
   await compare(set, (file, view) => {
@@ -90,7 +98,7 @@ test('corpus: our compatible labels equal the README rules applied to libfdt\'s 
   assert.deepEqual(differing, []);
 });
 
-test('L4T: the GPU node is selected by its compatible; everything else is the Go labeller\'s selection', { skip: 'skip' in l4t ? l4t.skip : tools }, async () => {
+test("L4T: the GPU node is selected by its compatible; everything else is the Go labeller's selection", { skip: 'skip' in l4t ? l4t.skip : tools }, async () => {
   const set = l4t as Corpus;
   await compare(set, (file, view) => {
     const withGpu = referenceLabels(view, true);

@@ -119,7 +119,7 @@ describe('devicetree features of the stock L4T trees', { skip: SKIP }, () => {
     assert.ok(largest * 1.9 < MAX_NODE_INSTANCES && Math.max(...Object.values(SIZES).map((s) => s.maxBytes)) * 2.5 < MAX_NODE_INSTANCE_BYTES);
   });
 
-  test('tegra.system: the Jetson facts, e.g. the AGX Orin\'s', () => {
+  test("tegra.system: the Jetson facts, e.g. the AGX Orin's", () => {
     const found = discover({ location: { dtb: join(dir, 'tegra234-p3701-0000-p3737-0000.dtb') }, ...RULES, features: true }).features!;
     const tegra = found.features.attributes?.['tegra.system']?.elements ?? {};
     assert.equal(tegra.soc, 'tegra234');
@@ -134,7 +134,7 @@ describe('devicetree features of the stock L4T trees', { skip: SKIP }, () => {
 const mainline = corpus();
 
 describe('devicetree features of the 576 mainline kernel blobs', { skip: 'skip' in mainline ? mainline.skip : false }, () => {
-  test('none nears the caps: at most 275 instances (the README\'s figure), nothing left out', () => {
+  test("none nears the caps: at most 275 instances (the README's figure), nothing left out", () => {
     const { dir, files } = mainline as Corpus;
     let most = { instances: 0, file: '' };
     for (const file of files) {

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseBlob } from '../../src/devicetree/parse-blob.ts';
-import { discover } from '../../src/discover.ts';
 import { DtNode, DtProperty } from '../../src/devicetree/tree.ts';
+import { discover } from '../../src/discover.ts';
 import { devicetreeFeatures, MAX_NODE_INSTANCE_BYTES, MAX_NODE_INSTANCES, MAX_VALUE_BYTES } from '../../src/nfd/devicetree-features.ts';
 import { fixture } from '../helpers/corpus.ts';
 
@@ -59,7 +59,19 @@ test('Raspberry Pi 4: /gpu (brcm,bcm2711-vc5, okay) is a GPU; /memory has no com
   assert.equal(f.attributes?.['tegra.system'], undefined);
   const paths = f.instances?.['devicetree.node']?.elements.map((i) => i.attributes.path);
   // root, 4 cpus, soc and its 4 children, /gpu
-  assert.deepEqual(paths, ['/', '/cpus/cpu@0', '/cpus/cpu@1', '/cpus/cpu@2', '/cpus/cpu@3', '/soc', '/soc/serial@7e201000', '/soc/serial@7e215040', '/soc/v3d@7ec04000', '/soc/interrupt-controller@40041000', '/gpu']);
+  assert.deepEqual(paths, [
+    '/',
+    '/cpus/cpu@0',
+    '/cpus/cpu@1',
+    '/cpus/cpu@2',
+    '/cpus/cpu@3',
+    '/soc',
+    '/soc/serial@7e201000',
+    '/soc/serial@7e215040',
+    '/soc/v3d@7ec04000',
+    '/soc/interrupt-controller@40041000',
+    '/gpu',
+  ]);
 });
 
 test('Jetson Nano (L4T fixture): the Jetson facts as tegra.system, their prefix stripped, beside the GPU', () => {
@@ -72,7 +84,11 @@ test('Jetson Nano (L4T fixture): the Jetson facts as tegra.system, their prefix 
   assert.equal(f.attributes?.['devicetree.system']?.elements.gpu, 'true');
   // exactly the labels under the tegra prefix, nothing else (the compatible-derived keys are spec.labels')
   const labels = discover({ location: { dtb: fixture('jetson-nano-l4t.dtb') }, ...RULES }).labels;
-  const facts = Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith('tegra.beta.devicetree.org/')).map(([k, v]) => [k.slice('tegra.beta.devicetree.org/'.length), v]));
+  const facts = Object.fromEntries(
+    Object.entries(labels)
+      .filter(([k]) => k.startsWith('tegra.beta.devicetree.org/'))
+      .map(([k, v]) => [k.slice('tegra.beta.devicetree.org/'.length), v]),
+  );
   assert.deepEqual(tegra, facts);
 });
 
@@ -80,7 +96,10 @@ test('Thor (fixture): no GPU node, but the SoC table gives its GPU, so gpu is tr
   const { features: f } = features('jetson-agx-thor.dtb');
   assert.equal(f.attributes?.['tegra.system']?.elements.soc, 'tegra264');
   assert.equal(f.attributes?.['devicetree.system']?.elements.gpu, 'true');
-  assert.deepEqual(f.instances?.['devicetree.node']?.elements.map((i) => i.attributes.path), ['/']);
+  assert.deepEqual(
+    f.instances?.['devicetree.node']?.elements.map((i) => i.attributes.path),
+    ['/'],
+  );
 });
 
 test('without Jetson facts (--no-tegra-facts) there is no tegra.system; features only when asked for', () => {
@@ -119,7 +138,10 @@ test(`caps: at most ${MAX_NODE_INSTANCE_BYTES / 1024} KiB of instances; one valu
   assert.equal(kept.length + leftOut.length, 201);
 
   const long = nodesOf(wideTree(2, MAX_VALUE_BYTES + 1));
-  assert.deepEqual(long.features.instances?.['devicetree.node']?.elements.map((i) => i.attributes.path), ['/']);
+  assert.deepEqual(
+    long.features.instances?.['devicetree.node']?.elements.map((i) => i.attributes.path),
+    ['/'],
+  );
   assert.deepEqual(long.leftOut, ['/dev@0: an attribute longer than 4096 bytes', '/dev@1: an attribute longer than 4096 bytes']);
 });
 

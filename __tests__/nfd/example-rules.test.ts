@@ -40,12 +40,19 @@ interface Board {
 }
 
 const l4tBlob = (file: string) => () => join((l4t as { dir: string }).dir, file);
-const disableDlas = [['-t', 's', '/host1x/nvdla0@15880000', 'status', 'disabled'], ['-t', 's', '/host1x/nvdla1@158c0000', 'status', 'disabled']];
+const disableDlas = [
+  ['-t', 's', '/host1x/nvdla0@15880000', 'status', 'disabled'],
+  ['-t', 's', '/host1x/nvdla1@158c0000', 'status', 'disabled'],
+];
 const L4T_BOARDS: Record<string, Board> = {
   'Jetson Nano (R32.7.1)': { dtb: l4tBlob('tegra210-p3448-0000-p3449-0000-b00.dtb'), release: NV_TEGRA_RELEASE_R32_7_1 },
   'Jetson TX2 NX (R32.7.1)': { dtb: l4tBlob('tegra186-p3636-0001-p3509-0000-a01.dtb'), release: NV_TEGRA_RELEASE_R32_7_1 },
   'Jetson TX2 (R32.7.1)': { dtb: l4tBlob('tegra186-quill-p3310-1000-c03-00-base.dtb'), release: NV_TEGRA_RELEASE_R32_7_1 },
-  'Jetson Xavier NX 8GB (R32.7.1)': { dtb: l4tBlob('tegra194-p3668-all-p3509-0000.dtb'), release: NV_TEGRA_RELEASE_R32_7_1, edits: [['-t', 's', '/chosen', 'ids', '3668-0001-100 3509-0000-200']] },
+  'Jetson Xavier NX 8GB (R32.7.1)': {
+    dtb: l4tBlob('tegra194-p3668-all-p3509-0000.dtb'),
+    release: NV_TEGRA_RELEASE_R32_7_1,
+    edits: [['-t', 's', '/chosen', 'ids', '3668-0001-100 3509-0000-200']],
+  },
   // The kernel blob as shipped: no /chosen/ids, so the module (and its memory) is not known.
   'Jetson Orin Nano, kernel blob (R35.4.1)': { dtb: l4tBlob(ORIN_NANO), release: R35_4_1 },
   // As UEFI hands it over on an Orin Nano 8GB: the module's id in /chosen/ids, both DLAs disabled.
@@ -55,7 +62,11 @@ const L4T_BOARDS: Record<string, Board> = {
   'Jetson Orin Nano 4GB (R35.4.1)': {
     dtb: l4tBlob(ORIN_NANO),
     release: R35_4_1,
-    edits: [['-t', 's', '/', 'compatible', 'nvidia,p3768-0000+p3767-0004', 'nvidia,p3767-0004', 'nvidia,tegra234'], ['-t', 's', '/chosen', 'ids', '3767-0004-300 3768-0000-300'], ...disableDlas],
+    edits: [
+      ['-t', 's', '/', 'compatible', 'nvidia,p3768-0000+p3767-0004', 'nvidia,p3767-0004', 'nvidia,tegra234'],
+      ['-t', 's', '/chosen', 'ids', '3767-0004-300 3768-0000-300'],
+      ...disableDlas,
+    ],
   },
   'Jetson AGX Orin 32GB (R35.4.1)': { dtb: l4tBlob('tegra234-p3701-0000-p3737-0000.dtb'), release: R35_4_1 },
 };
@@ -115,8 +126,14 @@ describe('NFD matching as restated (the cases the examples rely on)', () => {
     assert.throws(() => matchValue({ op: 'Gt', value: ['7', '8'] }, '9'), RuleError);
   });
   test('a term on a feature the node lacks fails, even with DoesNotExist; instances: one instance must match all', () => {
-    const rule = (feature: string, matchExpressions: FeatureMatcherTerm['matchExpressions']): Rule => ({ name: 'r', matchFeatures: [{ feature, ...(matchExpressions === undefined ? {} : { matchExpressions }) }] });
-    const f: Features = { attributes: { 'a.b': { elements: { x: '1' } } }, instances: { 'c.d': { elements: [{ attributes: { p: '1', q: 'no' } }, { attributes: { p: '2', q: 'yes' } }] } } };
+    const rule = (feature: string, matchExpressions: FeatureMatcherTerm['matchExpressions']): Rule => ({
+      name: 'r',
+      matchFeatures: [{ feature, ...(matchExpressions === undefined ? {} : { matchExpressions }) }],
+    });
+    const f: Features = {
+      attributes: { 'a.b': { elements: { x: '1' } } },
+      instances: { 'c.d': { elements: [{ attributes: { p: '1', q: 'no' } }, { attributes: { p: '2', q: 'yes' } }] } },
+    };
     assert.equal(ruleMatches(rule('z.z', { x: { op: 'DoesNotExist' } }), f), false);
     assert.equal(ruleMatches(rule('A.B', { x: { op: 'In', value: ['1'] } }), f), true, 'feature names are matched lower-cased');
     assert.equal(ruleMatches(rule('c.d', { p: { op: 'In', value: ['2'] }, q: { op: 'In', value: ['yes'] } }), f), true);
@@ -143,10 +160,11 @@ describe('examples/nfd: the NodeFeatureRules and the boards they match', () => {
     }
   }
 
-  test('the labels and taints the examples set are ones nfd-master accepts (prefixed, NFD\'s own namespace)', () => {
+  test("the labels and taints the examples set are ones nfd-master accepts (prefixed, NFD's own namespace)", () => {
     for (const { object } of examples) {
       for (const rule of object.spec.rules) {
-        for (const key of [...Object.keys(rule.labels ?? {}), ...(rule.taints ?? []).map((taint) => taint.key)]) assert.match(key, /^feature\.node\.kubernetes\.io\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+        for (const key of [...Object.keys(rule.labels ?? {}), ...(rule.taints ?? []).map((taint) => taint.key)])
+          assert.match(key, /^feature\.node\.kubernetes\.io\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
         for (const taint of rule.taints ?? []) assert.ok(['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(taint.effect));
       }
     }

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { NFD_FEATURE_FILE_LIMIT, formatFeatureFile, writeFileAtomically } from '../../src/nfd/feature-file.ts';
+import { formatFeatureFile, NFD_FEATURE_FILE_LIMIT, writeFileAtomically } from '../../src/nfd/feature-file.ts';
 
 test('the feature file is a comment and one sorted key=value line per label, as nfd-worker reads it', () => {
   const text = formatFeatureFile({ 'beta.devicetree.org/nvidia-gm20b': '1', 'beta.devicetree.org/arm-armv8': '4' });

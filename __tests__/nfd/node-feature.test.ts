@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isValidDnsSubdomain } from '../../src/labels/kubernetes-names.ts';
-import { NODE_NAME_LABEL, desiredNodeFeature, nodeFeatureName, updatedNodeFeature } from '../../src/nfd/node-feature.ts';
+import { desiredNodeFeature, NODE_NAME_LABEL, nodeFeatureName, updatedNodeFeature } from '../../src/nfd/node-feature.ts';
 
 test('one NodeFeature per node, tied to it by the label nfd-master reads', () => {
   const object = desiredNodeFeature('nano', 'kube-system', { 'beta.devicetree.org/nvidia-gm20b': '1' });

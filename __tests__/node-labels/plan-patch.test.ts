@@ -7,9 +7,9 @@ const P = 'beta.devicetree.org';
 /** The annotation every release has used for the default instance: written out, not computed. */
 const OWNED_LABELS_ANNOTATION = 'dt-node-labeller.beta.devicetree.org/owned-labels';
 const OWNER = ownership({ prefix: P, tegraPrefix: `tegra.${P}`, borrowedKeys: ['nvidia.com/gpu.present'] });
-const planLabelPatch = (n: ObservedNode, desired: Record<string, string>, options: { adoptMatching?: boolean } = {}): LabelPlan => plan_(n, desired, { ownership: OWNER, ...options });
+const planLabelPatch = (n: ObservedNode, desired: Record<string, string>, options: { adoptMatching?: boolean } = {}): LabelPlan =>
+  plan_(n, desired, { ownership: OWNER, ...options });
 const node = (labels: Record<string, string>, owned?: string[], extraAnnotations: Record<string, string> = {}): ObservedNode => ({
-  name: 'nano',
   resourceVersion: '42',
   labels,
   annotations: { ...extraAnnotations, ...(owned === undefined ? {} : { [OWNED_LABELS_ANNOTATION]: owned.join(',') }) },
@@ -95,17 +95,21 @@ test('adoptMatching takes over labels already set to the desired value (migratio
   assert.deepEqual(plan.patch?.metadata, { resourceVersion: '42', labels: {}, annotations: { [OWNED_LABELS_ANNOTATION]: `${P}/a` } });
   assert.deepEqual([plan.added, plan.changed, plan.removed], [[], [], []], 'adopting changes no label');
   const borrowed = planLabelPatch(node({ 'nvidia.com/gpu.present': 'true' }), { 'nvidia.com/gpu.present': 'true' }, { adoptMatching: true });
-  assert.deepEqual(borrowed.conflicts, ['nvidia.com/gpu.present'], 'a key set by NVIDIA\'s tools or a person is never adopted');
+  assert.deepEqual(borrowed.conflicts, ['nvidia.com/gpu.present'], "a key set by NVIDIA's tools or a person is never adopted");
 });
 
 test('a held key (fight back-off) stays owned and is not written, whatever its value', () => {
-  const plan = plan_(node({ [`${P}/a`]: 'theirs', [`${P}/b`]: 'other' }, [`${P}/a`, `${P}/b`]), { [`${P}/a`]: '1', [`${P}/b`]: '2' }, { ownership: OWNER, hold: new Set([`${P}/a`]) });
+  const plan = plan_(
+    node({ [`${P}/a`]: 'theirs', [`${P}/b`]: 'other' }, [`${P}/a`, `${P}/b`]),
+    { [`${P}/a`]: '1', [`${P}/b`]: '2' },
+    { ownership: OWNER, hold: new Set([`${P}/a`]) },
+  );
   assert.deepEqual(plan.patch?.metadata.labels, { [`${P}/b`]: '2' }, 'only the other key is repaired');
   assert.deepEqual(plan.patch?.metadata.annotations, {}, 'still owned: the record stays');
   assert.deepEqual(plan.contested, [`${P}/a`]);
 });
 
-test('a released key is dropped from the record and left with the other writer\'s value, never removed', () => {
+test("a released key is dropped from the record and left with the other writer's value, never removed", () => {
   const owned = [`${P}/a`, `${P}/b`];
   const plan = plan_(node({ [`${P}/a`]: 'theirs', [`${P}/b`]: '2' }, owned), { [`${P}/a`]: '1', [`${P}/b`]: '2' }, { ownership: OWNER, release: new Set([`${P}/a`]) });
   assert.deepEqual(plan.patch?.metadata.labels, {}, 'no label written or removed');
@@ -117,9 +121,11 @@ test('a released key is dropped from the record and left with the other writer\'
 });
 
 test('the observed maps find only what the Node has: a key named like an Object member finds nothing (issue 17)', () => {
-  const node = observedNode({ name: 'nano', labels: { a: '1' }, annotations: JSON.parse('{"__proto__": "x"}') as Record<string, string> });
+  const node = observedNode({ labels: { a: '1' }, annotations: JSON.parse('{"__proto__": "x"}') as Record<string, string> });
   for (const key of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) assert.equal(node.labels[key], undefined, key);
   assert.equal(node.labels.a, '1');
+  // biome-ignore lint/complexity/useLiteralKeys: the point is a key spelled like the accessor
+  // biome-ignore lint/suspicious/noProto: the point is a key spelled like the accessor
   assert.equal(node.annotations['__proto__'], 'x', 'an annotation of that name is kept as a key');
   assert.deepEqual(Object.keys(observedNode(undefined).labels), []);
 });

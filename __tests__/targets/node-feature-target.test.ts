@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Logger } from '../../src/observability/logger.ts';
-import { ControllerMetrics } from '../../src/observability/metrics.ts';
 import type { NodeFeatureClient } from '../../src/kubernetes/node-feature-client.ts';
 import type { NodeFeature } from '../../src/nfd/node-feature.ts';
+import type { Logger } from '../../src/observability/logger.ts';
+import { ControllerMetrics } from '../../src/observability/metrics.ts';
 import { NodeFeatureTarget } from '../../src/targets/node-feature-target.ts';
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {} } as unknown as Logger;

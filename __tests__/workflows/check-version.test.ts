@@ -65,8 +65,16 @@ test('the repository itself: its own tag passes', () => {
 
 const mismatches: [string, { pkg: string; chart: string; app: string }, string][] = [
   ['package.json behind', { pkg: '1.2.2', chart: '1.2.3', app: '1.2.3' }, 'check-version: tag v1.2.3 wants version 1.2.3, but package.json version is "1.2.2"\n'],
-  ['chart version behind', { pkg: '1.2.3', chart: '1.2.2', app: '1.2.3' }, 'check-version: tag v1.2.3 wants version 1.2.3, but charts/dt-node-labeller/Chart.yaml version is "1.2.2"\n'],
-  ['appVersion behind', { pkg: '1.2.3', chart: '1.2.3', app: '1.3.0' }, 'check-version: tag v1.2.3 wants version 1.2.3, but charts/dt-node-labeller/Chart.yaml appVersion is "1.3.0"\n'],
+  [
+    'chart version behind',
+    { pkg: '1.2.3', chart: '1.2.2', app: '1.2.3' },
+    'check-version: tag v1.2.3 wants version 1.2.3, but charts/dt-node-labeller/Chart.yaml version is "1.2.2"\n',
+  ],
+  [
+    'appVersion behind',
+    { pkg: '1.2.3', chart: '1.2.3', app: '1.3.0' },
+    'check-version: tag v1.2.3 wants version 1.2.3, but charts/dt-node-labeller/Chart.yaml appVersion is "1.3.0"\n',
+  ],
   [
     'all three behind',
     { pkg: '1.2.2', chart: '1.2.2', app: '1.2.2' },

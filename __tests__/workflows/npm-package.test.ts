@@ -57,8 +57,13 @@ test('what `npx dt-node-labeller` installs: the packed tarball alone, no depende
     mkdirSync(prefix);
     const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, join(dir, filename)], { encoding: 'utf8', env });
     assert.equal(install.status, 0, install.stderr);
-    assert.deepEqual(readdirSync(join(prefix, 'node_modules')).filter((name) => !name.startsWith('.')), ['dt-node-labeller']);
-    const run = spawnSync(join(prefix, 'node_modules/.bin/dt-node-labeller'), ['labels', '--dtb', join(REPO, 'examples/devicetree/jetson-nano.dtb'), '-o', 'json'], { encoding: 'utf8' });
+    assert.deepEqual(
+      readdirSync(join(prefix, 'node_modules')).filter((name) => !name.startsWith('.')),
+      ['dt-node-labeller'],
+    );
+    const run = spawnSync(join(prefix, 'node_modules/.bin/dt-node-labeller'), ['labels', '--dtb', join(REPO, 'examples/devicetree/jetson-nano.dtb'), '-o', 'json'], {
+      encoding: 'utf8',
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), JETSON_NANO_LABELS);
   } finally {

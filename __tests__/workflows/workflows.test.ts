@@ -91,7 +91,11 @@ test('the lint catches a broken workflow (written to a temporary folder, never c
 test('the lint reads release.yml closely: a misspelt job output or a step id that is not there is found', async () => {
   const source = readFileSync(join(WORKFLOWS, 'release.yml'), 'utf8');
   const mutations: [string, string, RegExp][] = [
-    ['needs.verify.outputs.version', 'needs.verify.outputs.versoin', /property "versoin" is not defined in object type \{major_minor: string; prerelease: string; version: string\}/],
+    [
+      'needs.verify.outputs.version',
+      'needs.verify.outputs.versoin',
+      /property "versoin" is not defined in object type \{major_minor: string; prerelease: string; version: string\}/,
+    ],
     ['steps.push.outputs.digest', 'steps.pushed.outputs.digest', /property "pushed" is not defined in object type/],
   ];
   for (const [from, to, pattern] of mutations) {
@@ -99,7 +103,10 @@ test('the lint reads release.yml closely: a misspelt job output or a step id tha
     const file = join(scratch(), 'release.yml');
     writeFileSync(file, source.replace(from, to));
     const findings = await lint(file);
-    assert.ok(findings.some((finding) => pattern.test(finding)), `${from} -> ${to}: actionlint said:\n${findings.join('\n')}`);
+    assert.ok(
+      findings.some((finding) => pattern.test(finding)),
+      `${from} -> ${to}: actionlint said:\n${findings.join('\n')}`,
+    );
   }
 });
 

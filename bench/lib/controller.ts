@@ -64,7 +64,7 @@ export async function startCluster(options: ControlPlaneOptions = {}): Promise<C
  * A Node as a kubelet registers one, Ready, with only the given metadata (nothing under the labeller's
  * prefix). The API server keeps the status on create (and adds the not-ready taint, as admission does).
  */
-export function nodeObject(name: string, metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubeObject {
+function nodeObject(name: string, metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubeObject {
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   return {
     apiVersion: 'v1',
@@ -180,7 +180,7 @@ const hasDevicetreeLabels = (node: KubeObject | undefined) => Object.keys(node?.
  * Streams the watch events of one node from `resourceVersion`, as the admin, straight to the API server (not
  * through the proxy, so none of it counts as the labeller's traffic). Returns a function that ends it.
  */
-export function watchNode(plane: ControlPlane, name: string, resourceVersion: string, onEvent: (type: string, object: KubeObject) => void, onEnd: (error?: Error) => void): () => void {
+function watchNode(plane: ControlPlane, name: string, resourceVersion: string, onEvent: (type: string, object: KubeObject) => void, onEnd: (error?: Error) => void): () => void {
   const query = new URLSearchParams({ watch: 'true', fieldSelector: `metadata.name=${name}`, resourceVersion, timeoutSeconds: '600' });
   let ended = false;
   const end = (error?: Error) => {
@@ -188,26 +188,30 @@ export function watchNode(plane: ControlPlane, name: string, resourceVersion: st
     ended = true;
     onEnd(error);
   };
-  const request = httpsRequest(`${plane.url}/api/v1/nodes?${query}`, { ca: plane.ca, headers: { Authorization: `Bearer ${plane.adminToken}`, Accept: 'application/json' } }, (response) => {
-    if (response.statusCode !== 200) {
-      response.resume();
-      end(new Error(`watch node ${name}: ${response.statusCode}`));
-      return;
-    }
-    const decoder = new StringDecoder('utf8');
-    let pending = '';
-    response.on('data', (chunk: Buffer) => {
-      const lines = (pending + decoder.write(chunk)).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        const event = JSON.parse(line) as { type: string; object: KubeObject };
-        onEvent(event.type, event.object);
+  const request = httpsRequest(
+    `${plane.url}/api/v1/nodes?${query}`,
+    { ca: plane.ca, headers: { Authorization: `Bearer ${plane.adminToken}`, Accept: 'application/json' } },
+    (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        end(new Error(`watch node ${name}: ${response.statusCode}`));
+        return;
       }
-    });
-    response.on('end', () => end(new Error(`watch node ${name}: the server ended it`)));
-    response.on('error', (error) => end(error));
-  });
+      const decoder = new StringDecoder('utf8');
+      let pending = '';
+      response.on('data', (chunk: Buffer) => {
+        const lines = (pending + decoder.write(chunk)).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.trim() === '') continue;
+          const event = JSON.parse(line) as { type: string; object: KubeObject };
+          onEvent(event.type, event.object);
+        }
+      });
+      response.on('end', () => end(new Error(`watch node ${name}: the server ended it`)));
+      response.on('error', (error) => end(error));
+    },
+  );
   request.on('error', (error) => end(error));
   request.end();
   return () => {

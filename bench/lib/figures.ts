@@ -25,13 +25,13 @@ export interface Results {
   readonly image?: ImageFigures | undefined;
 }
 
-export interface ImageFigures {
+interface ImageFigures {
   readonly build_seconds?: number | undefined;
   readonly images: Record<string, { uncompressed_mb: number; compressed_mb: number }>;
   readonly idle: { arch: string; seconds: number; runs: number; rss_mib: number; anon_mib: number; bare_rss_mib: number };
 }
 
-export interface TierTime {
+interface TierTime {
   readonly seconds: number;
   readonly tests: number;
   readonly skipped: number;
@@ -65,7 +65,9 @@ export function renderFigures(r: Results): string {
     ],
     [
       `idle RSS after ${r.idle_rss.idle_s} s`,
-      shipped === undefined ? 'n/a' : `${mib(shipped.rss_mib)} with the image's flags (${mib(shipped.anon_mib)} anonymous)${plain === undefined ? '' : `, ${mib(plain.rss_mib)} without`}; bare \`node\` ${mib((shipped ?? plain)!.bare_node_rss_mib)}`,
+      shipped === undefined
+        ? 'n/a'
+        : `${mib(shipped.rss_mib)} with the image's flags (${mib(shipped.anon_mib)} anonymous)${plain === undefined ? '' : `, ${mib(plain.rss_mib)} without`}; bare \`node\` ${mib((shipped ?? plain)!.bare_node_rss_mib)}`,
       '`bench:controller-idle-rss`',
     ],
     [
@@ -75,12 +77,18 @@ export function renderFigures(r: Results): string {
     ],
   ];
   if (load['resync-off'] !== undefined) rows.push(['`--resync-interval off`', `${String(load['resync-off'].nodeGetsIn5s)} node GETs in 5 s`, '`bench:controller-load`']);
-  if (load['reread-off'] !== undefined) rows.push(['`--reread-interval off`', `${String(load['reread-off'].devicetreeReadsIn4s)} devicetree reads in 4 s`, '`bench:controller-load`']);
+  if (load['reread-off'] !== undefined)
+    rows.push(['`--reread-interval off`', `${String(load['reread-off'].devicetreeReadsIn4s)} devicetree reads in 4 s`, '`bench:controller-load`']);
   if (load['two-prefixes'] !== undefined) {
-    rows.push(['two instances, different prefixes', `${String(load['two-prefixes'].patchesIn6s)} PATCHes in 6 s once settled; both label sets: ${String(load['two-prefixes'].bothLabelSetsAtEnd)}`, '`bench:controller-load`']);
+    rows.push([
+      'two instances, different prefixes',
+      `${String(load['two-prefixes'].patchesIn6s)} PATCHes in 6 s once settled; both label sets: ${String(load['two-prefixes'].bothLabelSetsAtEnd)}`,
+      '`bench:controller-load`',
+    ]);
   }
   if (load.forbidden !== undefined) rows.push(['persistent 403', `requests per minute: ${(load.forbidden.requestsPerMinute as number[]).join(', ')}`, '`bench:controller-load`']);
-  if (load['lagging-watch-cache'] !== undefined) rows.push(['every watch answered 410', `${String(load['lagging-watch-cache'].listsIn5s)} LISTs in 5 s`, '`bench:controller-load`']);
+  if (load['lagging-watch-cache'] !== undefined)
+    rows.push(['every watch answered 410', `${String(load['lagging-watch-cache'].listsIn5s)} LISTs in 5 s`, '`bench:controller-load`']);
   if (load['watch-backoff-reset'] !== undefined) {
     rows.push(['healthy watch dropped', `watching again after ${String(load['watch-backoff-reset'].secondsUntilWatchingAgain)} s`, '`bench:controller-load`']);
   }
@@ -93,8 +101,13 @@ export function renderFigures(r: Results): string {
     const { images, idle } = r.image;
     const sizes = Object.entries(images).map(([arch, size]) => `${arch} ${size.compressed_mb} MB compressed (${size.uncompressed_mb} MB unpacked)`);
     rows.push(['image size', sizes.join('; '), '`bench:image`, stand-in distroless base (see [Container image](#container-image))']);
-    if (r.image.build_seconds !== undefined) rows.push(['image build, amd64 + arm64', `${r.image.build_seconds} s (stand-in bases already made)`, '`bench:image`, `scripts/image/build.sh`']);
-    rows.push([`container idle RSS after ${idle.seconds} s`, `${mib(idle.rss_mib)} (${mib(idle.anon_mib)} anonymous); the image's \`node\` alone ${mib(idle.bare_rss_mib)}`, `\`bench:image\`, podman, the chart's pod spec, ${idle.arch}`]);
+    if (r.image.build_seconds !== undefined)
+      rows.push(['image build, amd64 + arm64', `${r.image.build_seconds} s (stand-in bases already made)`, '`bench:image`, `scripts/image/build.sh`']);
+    rows.push([
+      `container idle RSS after ${idle.seconds} s`,
+      `${mib(idle.rss_mib)} (${mib(idle.anon_mib)} anonymous); the image's \`node\` alone ${mib(idle.bare_rss_mib)}`,
+      `\`bench:image\`, podman, the chart's pod spec, ${idle.arch}`,
+    ]);
   }
   return [
     `Measured ${r.date} on ${r.machine.cpu} (${r.machine.cores} cores, ${r.machine.memory_gib} GiB), Node.js ${r.node}; medians over repeated runs.`,

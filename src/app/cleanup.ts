@@ -68,7 +68,7 @@ async function cleanAll(options: CleanupOptions, config: KubeConfig, output: Cle
 }
 
 /** Plans "no labels wanted" against the node as it is and applies it, re-reading on 409 Conflict. */
-export function cleanNode(client: ClusterClient, name: string, owner: Ownership): Promise<string[]> {
+function cleanNode(client: ClusterClient, name: string, owner: Ownership): Promise<string[]> {
   return retryOnConflict(`node ${name}`, async () => {
     const node = await unlessNotFound(client.readNode(name));
     if (node === undefined) return [];

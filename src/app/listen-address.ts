@@ -17,4 +17,3 @@ export function formatAddress(address: AddressInfo | string | null): string {
   if (typeof address === 'string') return address;
   return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
 }
-

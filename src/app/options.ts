@@ -9,6 +9,7 @@ import type { LogFormat, LogLevel } from '../observability/logger.ts';
 export type TargetOptions = { readonly kind: 'node' } | { readonly kind: 'features-file'; readonly path: string } | { readonly kind: 'node-feature'; readonly namespace: string };
 
 export type { ClusterAccess } from '../kubernetes/kube-config.ts';
+
 import type { ClusterAccess } from '../kubernetes/kube-config.ts';
 
 export interface RunOptions {

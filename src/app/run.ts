@@ -13,8 +13,8 @@ import type { LabelTarget } from '../targets/label-target.ts';
 import { NodeFeatureTarget } from '../targets/node-feature-target.ts';
 import { NodeLabelsTarget } from '../targets/node-labels-target.ts';
 import { VERSION } from '../version.ts';
-import type { RunOptions } from './options.ts';
 import { formatAddress } from './listen-address.ts';
+import type { RunOptions } from './options.ts';
 import { createStatusServer } from './status-server.ts';
 
 /** SIGTERM must end the pod well inside Kubernetes' default 30 s grace period; we promise 5 s. */
@@ -43,7 +43,13 @@ export async function runLabeller(options: RunOptions): Promise<number> {
     resyncMs: options.resyncMs,
     rereadMs: options.rereadMs,
   });
-  logger.info('starting', { version: VERSION, once: options.once, target: target.description, ...(apiServer === undefined ? {} : { server: apiServer }), ownership: options.ownership.annotation });
+  logger.info('starting', {
+    version: VERSION,
+    once: options.once,
+    target: target.description,
+    ...(apiServer === undefined ? {} : { server: apiServer }),
+    ownership: options.ownership.annotation,
+  });
   if (options.once) {
     if (await controller.runOnce(ONCE_ATTEMPTS)) return 0;
     logger.error(`could not label ${target.description}${apiServer === undefined ? '' : ` at ${apiServer}`} in ${ONCE_ATTEMPTS} attempts; giving up (--once)`);
@@ -68,7 +74,11 @@ function labelTarget(options: RunOptions, logger: Logger, metrics: ControllerMet
   if (target.kind === 'features-file') return { target: new FeatureFileTarget(target.path) };
   const config = loadKubeConfig(options.cluster);
   const server = config.getCurrentCluster()?.server;
-  if (target.kind === 'node-feature') return { target: new NodeFeatureTarget({ client: nodeFeatureClient(config), nodeName, namespace: target.namespace, logger, metrics }), ...(server === undefined ? {} : { server }) };
+  if (target.kind === 'node-feature')
+    return {
+      target: new NodeFeatureTarget({ client: nodeFeatureClient(config), nodeName, namespace: target.namespace, logger, metrics }),
+      ...(server === undefined ? {} : { server }),
+    };
   const labels = new NodeLabelsTarget({
     nodeName,
     client: kubernetesClient(config),

@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import type { CleanupOptions } from '../app/options.ts';
+import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
 import { addClusterOptions, type ClusterFlags, clusterAccess, resolveNodeName } from './cluster-options.ts';
 import type { CliIo } from './io.ts';
 import { addInstanceOption, type InstanceFlags, labelOwnership } from './ownership-options.ts';
 import type { ExitCodeSink } from './program.ts';
 import { addTargetOptions, type TargetFlags, targetOptions } from './target-options.ts';
-import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
 import { type LabelFlags, parsePrefix } from './tree-options.ts';
 
 interface CleanupFlags extends ClusterFlags, TargetFlags, InstanceFlags, Pick<LabelFlags, 'prefix' | 'tegraPrefix'> {

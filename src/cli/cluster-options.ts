@@ -11,9 +11,10 @@ export function addClusterOptions(command: Command, nodeNameHelp: string): Comma
     .addOption(new Option('--node-name <name>', `${nodeNameHelp} (default: $NODE_NAME, else the hostname)`).argParser(parseNodeName))
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig to use (default: in-cluster config, else $KUBECONFIG or ~/.kube/config)').argParser(nonEmpty))
     .addOption(
-      new Option('--api-server <url>', "the API server's URL, replacing the kubeconfig's (e.g. KubeEdge's MetaServer, http://127.0.0.1:10550; plain HTTP only to loopback)").argParser(
-        nonEmpty,
-      ),
+      new Option(
+        '--api-server <url>',
+        "the API server's URL, replacing the kubeconfig's (e.g. KubeEdge's MetaServer, http://127.0.0.1:10550; plain HTTP only to loopback)",
+      ).argParser(nonEmpty),
     );
 }
 

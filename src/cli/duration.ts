@@ -28,5 +28,5 @@ export function intervalParser(bounds: { min: number; max?: number }): (text: st
   };
 }
 
-export const formatDuration = (ms: number): string =>
+const formatDuration = (ms: number): string =>
   ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;

@@ -3,8 +3,8 @@ import { stringify } from 'yaml';
 import { type Discovery, discover } from '../discover.ts';
 import { discoveryWarnings } from '../discover-warnings.ts';
 import { selectingName, unlabelledAccelerators } from '../selection/unlabelled.ts';
-import { formatLabels, LABEL_OUTPUT_FORMATS, type LabelOutputFormat } from './label-output.ts';
 import { type CliIo, printable } from './io.ts';
+import { formatLabels, LABEL_OUTPUT_FORMATS, type LabelOutputFormat } from './label-output.ts';
 import { addLabelOptions, addTreeSourceOptions, type LabelFlags, labelRules, type TreeSourceFlags, treeLocation } from './tree-options.ts';
 
 const OUTPUT_FORMATS = [...LABEL_OUTPUT_FORMATS, 'wide', 'nodefeature'] as const;
@@ -19,7 +19,12 @@ export function labelsCommand(io: CliIo): Command {
   addTreeSourceOptions(command);
   addLabelOptions(command);
   command.addOption(
-    new Option('-o, --output <format>', 'output format; wide also shows where each label comes from and GPU-like nodes left out; nodefeature prints the NodeFeature spec --publish-nodefeature publishes (labels and NFD features)').choices(OUTPUT_FORMATS).default('text'),
+    new Option(
+      '-o, --output <format>',
+      'output format; wide also shows where each label comes from and GPU-like nodes left out; nodefeature prints the NodeFeature spec --publish-nodefeature publishes (labels and NFD features)',
+    )
+      .choices(OUTPUT_FORMATS)
+      .default('text'),
   );
   return command.action((flags: LabelsFlags) => {
     const rules = labelRules(flags);
@@ -57,6 +62,6 @@ function formatWide(result: Discovery): string {
 /** Left-aligned columns, two spaces apart; the last column is not padded. */
 function table(rows: ReadonlyArray<readonly string[]>): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }

@@ -2,23 +2,23 @@ import { Command, CommanderError } from 'commander';
 import { DevicetreeSourceError, FdtError } from '../devicetree/errors.ts';
 import { KubeConfigError } from '../kubernetes/kube-config-error.ts';
 import { VERSION } from '../version.ts';
+import { cleanupCommand } from './cleanup-command.ts';
 import { dumpCommand } from './dump-command.ts';
 import type { CliIo } from './io.ts';
 import { labelsCommand } from './labels-command.ts';
-import { cleanupCommand } from './cleanup-command.ts';
 import { runCommand } from './run-command.ts';
 import { UsageError } from './usage-error.ts';
 
-export const EXIT_OK = 0;
+const EXIT_OK = 0;
 /** A devicetree or runtime error. */
-export const EXIT_FAILURE = 1;
+const EXIT_FAILURE = 1;
 /** The command line itself is wrong. */
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 
 /** Commands that finish with their own exit code (run --once, cleanup) report it here. */
 export type ExitCodeSink = (code: number) => void;
 
-export function buildProgram(io: CliIo, setExitCode: ExitCodeSink = () => {}): Command {
+function buildProgram(io: CliIo, setExitCode: ExitCodeSink = () => {}): Command {
   const program = new Command('dt-node-labeller')
     .description('Label Kubernetes nodes by what their devicetree says they are')
     .version(VERSION)

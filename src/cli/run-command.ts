@@ -1,14 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { RunOptions } from '../app/options.ts';
 import { parseListenAddress } from '../app/listen-address.ts';
+import type { RunOptions } from '../app/options.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../observability/logger.ts';
 import { addClusterOptions, type ClusterFlags, clusterAccess, resolveNodeName } from './cluster-options.ts';
 import { type Interval, intervalParser } from './duration.ts';
 import { addInstanceOption, type InstanceFlags, labelOwnership } from './ownership-options.ts';
 import type { ExitCodeSink } from './program.ts';
-import { UsageError } from './usage-error.ts';
 import { addTargetOptions, type TargetFlags, targetOptions } from './target-options.ts';
 import { addLabelOptions, addTreeSourceOptions, type LabelFlags, labelRules, type TreeSourceFlags, treeLocation } from './tree-options.ts';
+import { UsageError } from './usage-error.ts';
 
 interface RunFlags extends TreeSourceFlags, LabelFlags, ClusterFlags, TargetFlags, InstanceFlags {
   once?: boolean;
@@ -31,7 +31,9 @@ export function runCommand(setExitCode: ExitCodeSink): Command {
   command
     .addOption(new Option('--once', 'label the node, then exit 0 (labelled) or 1 (for init containers)'))
     .addOption(
-      new Option('--reread-interval <duration>', 're-read the devicetree this often, e.g. 10m, or off (default: only on SIGHUP)').argParser(intervalParser({ min: 1000 })).default('off'),
+      new Option('--reread-interval <duration>', 're-read the devicetree this often, e.g. 10m, or off (default: only on SIGHUP)')
+        .argParser(intervalParser({ min: 1000 }))
+        .default('off'),
     )
     .addOption(
       new Option('--resync-interval <duration>', 're-check the node against a fresh read this often, or off').argParser(intervalParser({ min: 10_000 })).default(300_000, '5m'),

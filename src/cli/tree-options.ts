@@ -34,16 +34,18 @@ export function treeLocation(flags: TreeSourceFlags): TreeLocation {
 /** -n/--nodes, --prefix, --include-disabled and the Jetson facts: which nodes become which labels. */
 export function addLabelOptions(command: Command): Command {
   return command
-    .addOption(
-      new Option('-n, --nodes <names...>', 'more node names to label besides the root, cpu, gpu and known GPUs (space- or comma-separated)')
-        .argParser(splitNames),
-    )
+    .addOption(new Option('-n, --nodes <names...>', 'more node names to label besides the root, cpu, gpu and known GPUs (space- or comma-separated)').argParser(splitNames))
     .addOption(new Option('--prefix <prefix>', 'label key prefix (a DNS subdomain)').argParser(parsePrefix).default(DEFAULT_PREFIX))
     .addOption(new Option('--include-disabled', 'also label nodes whose status is not "okay"'))
     .addOption(new Option('--tegra-prefix <prefix>', 'key prefix of the Jetson facts (default: tegra.<prefix>)').argParser(parsePrefix))
     .addOption(new Option('--no-tegra-facts', 'do not add Jetson facts (SoC, module, GPU compute capability, L4T release)'))
     .addOption(new Option('--nvidia-gpu-present', `also set ${NVIDIA_GPU_PRESENT}=true on a node with an enabled Tegra GPU (for NVIDIA's device plugin and GFD charts)`))
-    .addOption(new Option('--nvidia-gfd-labels', "also set GPU Feature Discovery's nvidia.com/gpu.* keys (family, compute capability, product, count, memory) for a Tegra GPU, where GFD does not run"));
+    .addOption(
+      new Option(
+        '--nvidia-gfd-labels',
+        "also set GPU Feature Discovery's nvidia.com/gpu.* keys (family, compute capability, product, count, memory) for a Tegra GPU, where GFD does not run",
+      ),
+    );
 }
 
 export interface LabelFlags {
@@ -66,7 +68,10 @@ export function labelRules(flags: LabelFlags): LabelRules {
     if (!isValidDnsSubdomain(tegraPrefix)) throw new UsageError(`--tegra-prefix: tegra.${flags.prefix} is longer than a DNS subdomain may be; set --tegra-prefix`);
     if (tegraPrefix === flags.prefix) throw new UsageError('--tegra-prefix must differ from --prefix, or fact keys could collide with compatible-derived keys');
   }
-  for (const [flag, set] of [['--nvidia-gpu-present', flags.nvidiaGpuPresent], ['--nvidia-gfd-labels', flags.nvidiaGfdLabels]] as const) {
+  for (const [flag, set] of [
+    ['--nvidia-gpu-present', flags.nvidiaGpuPresent],
+    ['--nvidia-gfd-labels', flags.nvidiaGfdLabels],
+  ] as const) {
     if (set === true && !flags.tegraFacts) throw new UsageError(`${flag} needs the Jetson facts: drop --no-tegra-facts`);
   }
   return {
@@ -87,7 +92,11 @@ function splitNames(value: string, previous: string[] = []): string[] {
   const names = value.split(',').map((name) => name.trim());
   const bad = names.find((name) => !NODE_NAME.test(name));
   if (bad !== undefined) {
-    throw new InvalidArgumentError(bad === '' ? `"${value}" is not a list of node names` : `${JSON.stringify(bad)} can never match a devicetree node name (letters, digits and . _ + - only, optionally @unit-address)`);
+    throw new InvalidArgumentError(
+      bad === ''
+        ? `"${value}" is not a list of node names`
+        : `${JSON.stringify(bad)} can never match a devicetree node name (letters, digits and . _ + - only, optionally @unit-address)`,
+    );
   }
   return [...previous, ...names];
 }

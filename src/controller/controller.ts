@@ -24,9 +24,9 @@ export interface ControllerOptions {
 }
 
 /** A devicetree that could not be read is tried again after 1 s, doubling up to 5 min. */
-export const DEVICETREE_RETRY: BackoffOptions = { initialMs: 1000, maxMs: 300_000 };
+const DEVICETREE_RETRY: BackoffOptions = { initialMs: 1000, maxMs: 300_000 };
 /** A machine without a devicetree is looked at again this often, in case one is mounted later. */
-export const DEVICETREE_ABSENT_RECHECK_MS = 3_600_000;
+const DEVICETREE_ABSENT_RECHECK_MS = 3_600_000;
 
 /**
  * Keeps a target (by default its own Node's labels) equal to what the devicetree says. Level-triggered:
@@ -68,7 +68,13 @@ export class Controller {
     const signal = this.#abort.signal;
     const tasks: Promise<unknown>[] = [this.#devicetreeLoop()];
     if (target.watch !== undefined) {
-      tasks.push(target.watch(() => this.requestReconcile(false), (error) => this.#apiError(`watching ${target.description}`, error), signal));
+      tasks.push(
+        target.watch(
+          () => this.requestReconcile(false),
+          (error) => this.#apiError(`watching ${target.description}`, error),
+          signal,
+        ),
+      );
     }
     if (resyncMs !== undefined) tasks.push(this.#every(resyncMs, () => this.requestReconcile(true)));
     await Promise.all(tasks);
@@ -186,7 +192,7 @@ export class Controller {
   #refusalHint(error: unknown): string {
     switch (refusedBy(error)) {
       case 'admission policy':
-        return 'the chart\'s ValidatingAdmissionPolicy refused it: it lets the labeller change only its own labels on its own Node';
+        return "the chart's ValidatingAdmissionPolicy refused it: it lets the labeller change only its own labels on its own Node";
       case 'admission webhook':
         return 'an admission webhook refused it';
       case 'RBAC':

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
+import { isNoDevicetree } from '../devicetree/errors.ts';
 import type { Discovery } from '../discover.ts';
 import { discoveryWarnings } from '../discover-warnings.ts';
-import { isNoDevicetree } from '../devicetree/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { DesiredState } from '../targets/label-target.ts';

@@ -34,7 +34,10 @@ function writeNode(node: DtNode, depth: number, lines: string[]): void {
   lines.push(`${indent}${node.parent === undefined ? '/' : node.name} {`);
   for (const property of node.properties) {
     if (!PROPERTY_NAME.test(property.name)) {
-      unwritable(propertyOf(property.name, node), property.name === '' ? 'its name is empty' : 'dtc cannot read its name back (property names take only letters, digits and , . _ + * # ? -)');
+      unwritable(
+        propertyOf(property.name, node),
+        property.name === '' ? 'its name is empty' : 'dtc cannot read its name back (property names take only letters, digits and , . _ + * # ? -)',
+      );
     }
     lines.push(`${indent}\t${formatProperty(property)}`);
   }

@@ -21,8 +21,7 @@ export type FdtErrorCode =
  * A name from a devicetree, quoted for a one-line message: JSON escapes, and also DEL and every
  * non-ASCII character as \uXXXX, since C1 controls (U+0080-U+009F) can drive a terminal too.
  */
-export const quoteName = (name: string): string =>
-  JSON.stringify(name).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const quoteName = (name: string): string => JSON.stringify(name).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Text from a devicetree for a message or warning: as it is when plain printable ASCII, else quoted. */
 export const printable = (text: string): string => (/^[\x20-\x7e]*$/.test(text) ? text : quoteName(text));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type FileRefusals, readRegularFile, statOrThrow } from './bounded-read.ts';
 import { DevicetreeSourceError } from './errors.ts';
 import { MAX_BLOB_BYTES, MAX_DEPTH, MAX_NODES, MAX_PATH_BYTES, MAX_PROPERTIES, mebibytes } from './limits.ts';
-import { DtNode, DtProperty, type DeviceTree } from './tree.ts';
+import { type DeviceTree, DtNode, DtProperty } from './tree.ts';
 
 /**
  * Reads an expanded devicetree (`/sys/firmware/devicetree/base`, `/proc/device-tree`): a folder per node,
@@ -28,8 +28,7 @@ export function readExpandedTree(dir: string): DeviceTree {
       if (kind === 'file') {
         const value = readPropertyFile(budget, path, entry);
         if (value !== undefined) node.properties.push(new DtProperty(entry, value));
-      }
-      else if (kind === 'directory') {
+      } else if (kind === 'directory') {
         if (depth >= MAX_DEPTH) throw new DevicetreeSourceError(`${path}: nodes nested deeper than ${MAX_DEPTH}`);
         const childPathLength = (depth === 1 ? 0 : pathLength) + 1 + entry.length;
         budget.node(childPathLength);
@@ -82,7 +81,8 @@ class Budget {
 
   node(pathLength: number): void {
     if (++this.#nodes > MAX_NODES) this.#fail(`more than ${MAX_NODES} nodes`);
-    if ((this.#pathBytes += pathLength) > MAX_PATH_BYTES) this.#fail(`node paths add up to more than ${mebibytes(MAX_PATH_BYTES)}`);
+    this.#pathBytes += pathLength;
+    if (this.#pathBytes > MAX_PATH_BYTES) this.#fail(`node paths add up to more than ${mebibytes(MAX_PATH_BYTES)}`);
   }
 
   property(path: string): Buffer {

@@ -1,16 +1,16 @@
-import { BoundedBytes } from './bounded-bytes.ts';
+import type { BoundedBytes } from './bounded-bytes.ts';
 import { FdtError } from './errors.ts';
-import { MAX_BLOB_BYTES, mebibytes } from './limits.ts';
 import { foreignFormatHint } from './foreign-formats.ts';
+import { MAX_BLOB_BYTES, mebibytes } from './limits.ts';
 
-export const FDT_MAGIC = 0xd00dfeed;
+const FDT_MAGIC = 0xd00dfeed;
 /**
  * Oldest version we read: v16 dropped the v1-v15 quirks (full paths as node names, root named "/").
  * libfdt still reads versions 2-15; this parser refuses them on purpose.
  */
 export const FIRST_SUPPORTED_VERSION = 16;
 /** Newest format revision; a blob whose last_comp_version is above it is not backwards compatible. */
-export const LAST_SUPPORTED_VERSION = 17;
+const LAST_SUPPORTED_VERSION = 17;
 const HEADER_SIZE_V16 = 36;
 const HEADER_SIZE_V17 = 40;
 

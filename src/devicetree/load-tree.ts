@@ -60,8 +60,5 @@ function loadFromHost(hostRoot: string): DeviceTree {
   }
   // Only when nothing is there at all does the machine have no devicetree; one it may not read is a fault.
   if (denied) throw new DevicetreeSourceError(`no readable devicetree (tried ${tried.join('; ')})`);
-  throw new DevicetreeSourceError(
-    `no devicetree found (tried ${tried.join('; ')}); machines booted without a devicetree, such as most x86 servers, have none`,
-    'NONE',
-  );
+  throw new DevicetreeSourceError(`no devicetree found (tried ${tried.join('; ')}); machines booted without a devicetree, such as most x86 servers, have none`, 'NONE');
 }

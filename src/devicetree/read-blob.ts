@@ -7,7 +7,7 @@ import { parseBlob } from './parse-blob.ts';
 import type { DeviceTree } from './tree.ts';
 
 /** How a blob read names standard input in messages and in the tree's source. */
-export const STDIN_NAME = '<stdin>';
+const STDIN_NAME = '<stdin>';
 
 /** The first bytes read: a whole v17 header, enough for every check before the size is trusted. */
 const HEAD_BYTES = 40;

@@ -4,8 +4,6 @@ import type { FdtHeader } from './header.ts';
 import { MAX_BLOB_BYTES, MAX_DEPTH, MAX_NODES, MAX_PATH_BYTES, MAX_PROPERTIES, mebibytes } from './limits.ts';
 import { DtNode, DtProperty } from './tree.ts';
 
-export { MAX_DEPTH } from './limits.ts';
-
 const FDT_BEGIN_NODE = 0x1;
 const FDT_END_NODE = 0x2;
 const FDT_PROP = 0x3;
@@ -50,7 +48,8 @@ export function readStructure(blob: BoundedBytes, header: FdtHeader): DtNode {
         if (node === undefined && name !== '') throw new FdtError('BAD_STRUCTURE', at, `the root node is named ${quote(name)}; its name must be empty`);
         // "/" for the root, "/name" below it, "<parent's path>/name" deeper.
         pathLength[depth] = depth === 1 ? 1 : (depth === 2 ? 0 : pathLength[depth - 1]!) + 1 + name.length;
-        if ((pathBytes += pathLength[depth]!) > MAX_PATH_BYTES) throw new FdtError('TOO_LARGE', at, `node paths add up to more than ${mebibytes(MAX_PATH_BYTES)}`);
+        pathBytes += pathLength[depth]!;
+        if (pathBytes > MAX_PATH_BYTES) throw new FdtError('TOO_LARGE', at, `node paths add up to more than ${mebibytes(MAX_PATH_BYTES)}`);
         const child = new DtNode(name, node);
         if (node === undefined) root = child;
         else node.children.push(child);

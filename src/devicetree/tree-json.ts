@@ -2,9 +2,9 @@ import type { DeviceTree, DtNode, DtProperty } from './tree.ts';
 import { classifyValue } from './value-kind.ts';
 
 /** A property value in JSON: its shape names the key, so `jq '.properties.compatible.strings'` works. */
-export type JsonValue = Record<string, never> | { strings: string[] } | { cells: number[] } | { bytes: string };
+type JsonValue = Record<string, never> | { strings: string[] } | { cells: number[] } | { bytes: string };
 
-export interface JsonNode {
+interface JsonNode {
   name: string;
   path: string;
   properties: Record<string, JsonValue>;

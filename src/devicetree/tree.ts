@@ -32,16 +32,6 @@ export class DtProperty {
     for (let i = 0; i < v.length; i += 4) cells.push(v.readUInt32BE(i));
     return cells;
   }
-
-  /** The one u32 this property holds (e.g. #address-cells), or undefined for any other length. */
-  asU32(): number | undefined {
-    return this.value.length === 4 ? this.value.readUInt32BE(0) : undefined;
-  }
-
-  /** The one u64 this property holds, or undefined for any other length. */
-  asU64(): bigint | undefined {
-    return this.value.length === 8 ? this.value.readBigUInt64BE(0) : undefined;
-  }
 }
 
 /** Status values that mean "enabled" (ePAPR spells it "okay"; old trees say "ok"). */
@@ -116,26 +106,10 @@ export class DtNode {
       for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
     }
   }
-
-  /** Looks up a path relative to this node ("/cpus/cpu@0" from the root); "/" or "" is this node. */
-  find(path: string): DtNode | undefined {
-    let node: DtNode | undefined = this;
-    for (const part of path.split('/')) {
-      if (part === '') continue;
-      node = node.child(part);
-      if (node === undefined) return undefined;
-    }
-    return node;
-  }
-
-  /** Every node at or below this one whose full name or base name is `name`. */
-  findByName(name: string): DtNode[] {
-    return [...this.walk()].filter((n) => n.name === name || n.baseName === name);
-  }
 }
 
 /** Where a tree came from, for logs and metrics. */
-export type TreeSourceKind = 'blob' | 'expanded';
+type TreeSourceKind = 'blob' | 'expanded';
 
 export interface DeviceTree {
   readonly root: DtNode;

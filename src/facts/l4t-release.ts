@@ -6,7 +6,7 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where JetPack records the L4T release, relative to the host root. */
-export const L4T_RELEASE_FILE = 'etc/nv_tegra_release';
+const L4T_RELEASE_FILE = 'etc/nv_tegra_release';
 /** The first line is all we read; real files are a few hundred bytes. */
 const MAX_READ = 4096;
 

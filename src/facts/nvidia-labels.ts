@@ -8,7 +8,7 @@ import type { TegraGpu } from '../hardware/tegra.ts';
 export const NVIDIA_GPU_PRESENT = 'nvidia.com/gpu.present';
 
 /** GFD's names for what it reports of a GPU (--nvidia-gfd-labels). */
-export const GFD_KEYS = {
+const GFD_KEYS = {
   family: 'nvidia.com/gpu.family',
   computeMajor: 'nvidia.com/gpu.compute.major',
   computeMinor: 'nvidia.com/gpu.compute.minor',

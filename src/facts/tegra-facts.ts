@@ -91,11 +91,17 @@ export function tegraFacts(root: DtNode, selection: Selection, l4t: L4tReleaseRe
     fact(`${engine}.count`, enabled.length, disabled.length === 0 ? counted : `${counted}; not counted: ${left}`);
   }
 
-  if (root.property('nvidia,dtsfilename') !== undefined) fact('l4t.devicetree', 'true', '/ nvidia,dtsfilename (set by NVIDIA\'s L4T kernel build)');
-  else if (soc === 'tegra264') notes.push('l4t.devicetree: Thor trees carry no nvidia,dtsfilename, so an L4T build is not told from another (the chart\'s -l4t DaemonSet takes Thor by its soc fact: tegra.l4tRelease.socs)');
+  if (root.property('nvidia,dtsfilename') !== undefined) fact('l4t.devicetree', 'true', "/ nvidia,dtsfilename (set by NVIDIA's L4T kernel build)");
+  else if (soc === 'tegra264')
+    notes.push(
+      "l4t.devicetree: Thor trees carry no nvidia,dtsfilename, so an L4T build is not told from another (the chart's -l4t DaemonSet takes Thor by its soc fact: tegra.l4tRelease.socs)",
+    );
 
   if (l4t === undefined) {
-    if (soc !== undefined) notes.push('l4t.release: not looked for: <host-root>/etc/nv_tegra_release is read only when the tree comes from the host (--host-root, the default), not with --dtb or --live-tree');
+    if (soc !== undefined)
+      notes.push(
+        'l4t.release: not looked for: <host-root>/etc/nv_tegra_release is read only when the tree comes from the host (--host-root, the default), not with --dtb or --live-tree',
+      );
   } else if ('release' in l4t) {
     const { release } = l4t;
     fact('l4t.release', release.release, release.path);

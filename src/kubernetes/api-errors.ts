@@ -15,7 +15,7 @@ export function apiStatus(error: unknown): number | undefined {
  * True when a request got no answer at all: undici's fetch fails with "fetch failed" and the system error
  * in `cause`, and client-node aborts requests and idle watches with AbortError / TimeoutError.
  */
-export function isNoAnswer(error: unknown): boolean {
+function isNoAnswer(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'AbortError' || error.name === 'TimeoutError') return true;
   if (error instanceof TypeError && error.message === 'fetch failed') return true;

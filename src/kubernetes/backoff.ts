@@ -27,10 +27,6 @@ export class Backoff {
   reset(): void {
     this.#attempt = 0;
   }
-
-  get attempts(): number {
-    return this.#attempt;
-  }
 }
 
 /** A sleep that ends early (resolving) when the signal aborts; injectable so tests need not wait. */

@@ -1,4 +1,4 @@
-import { CoreV1Api, type CoreV1Event, type KubeConfig, PatchStrategy, type V1Node, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Node, Watch } from '@kubernetes/client-node';
 import type { LabelPatch } from '../node-labels/plan-patch.ts';
 import { namesInPages } from './list-pages.ts';
 
@@ -69,8 +69,7 @@ export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeout
         const page = await core.listNode(paging, setHeaderOptions('Accept', METADATA_ONLY));
         return { items: page.items, continueToken: page.metadata?._continue };
       }),
-    patchNodeMetadata: (name, patch) =>
-      core.patchNode({ name, body: patch, fieldManager: 'dt-node-labeller' }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+    patchNodeMetadata: (name, patch) => core.patchNode({ name, body: patch, fieldManager: 'dt-node-labeller' }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
     async watchNode(name, resourceVersion, timeoutSeconds, onEvent, onDone) {
       const query = { fieldSelector: byName(name), resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
       const controller = await watch.watch('/api/v1/nodes', query, (type, object) => onEvent(type as WatchEventType, object), onDone);

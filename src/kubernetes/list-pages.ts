@@ -2,7 +2,7 @@
  * Objects per page when listing every object of a kind (cleanup --all-nodes, NodeFeatures to delete): with
  * metadata only, a page is a few hundred kB at most, whatever the cluster's size.
  */
-export const LIST_PAGE_SIZE = 200;
+const LIST_PAGE_SIZE = 200;
 
 /** The page options to send: `limit`, and from the second page on the server's continue token. */
 export interface PageRequest {

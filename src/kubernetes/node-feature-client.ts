@@ -43,10 +43,14 @@ export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
     },
     listNodeFeatureNames: (namespace, labelSelector) =>
       namesInPages(async (paging) => {
-        const page = (await served(custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, ...paging }))) as { items?: NamePage['items']; metadata?: { continue?: string } };
+        const page = (await served(custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, ...paging }))) as {
+          items?: NamePage['items'];
+          metadata?: { continue?: string };
+        };
         return { items: page.items ?? [], continueToken: page.metadata?.continue };
       }),
     // The answer's body is not used, so an empty one still means deleted.
-    deleteNodeFeature: async (namespace, name) => (await unlessNotFound(served(custom.deleteNamespacedCustomObject({ ...nodeFeatures, namespace, name })).then(() => true))) ?? false,
+    deleteNodeFeature: async (namespace, name) =>
+      (await unlessNotFound(served(custom.deleteNamespacedCustomObject({ ...nodeFeatures, namespace, name })).then(() => true))) ?? false,
   };
 }

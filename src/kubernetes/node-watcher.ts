@@ -24,13 +24,13 @@ export interface NodeWatcherOptions {
  * A watch that lasted this long was healthy: whatever ends it, the backoff starts over, so one failure after
  * minutes of service waits half a second, not as long as the fifth failure in a row did.
  */
-export const HEALTHY_WATCH_MS = 5000;
+const HEALTHY_WATCH_MS = 5000;
 /**
  * Relisting after 410 Gone: at once the first time (the history was compacted), then backing off, because
  * 410 after 410 means the watch cache lags behind the lists (several API servers behind a load balancer)
  * and relisting at once would be a LIST loop.
  */
-export const EXPIRED_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
+const EXPIRED_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
 
 /**
  * The informer of one Node (fieldSelector metadata.name=<node>), so memory and traffic do not grow with the

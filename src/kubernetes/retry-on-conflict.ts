@@ -1,7 +1,7 @@
 import { apiStatus, ConflictError } from './api-errors.ts';
 
 /** How often a resourceVersion-guarded write is re-read and re-planned after 409 Conflict before giving up. */
-export const CONFLICT_RETRIES = 5;
+const CONFLICT_RETRIES = 5;
 
 /**
  * client-go's RetryOnConflict: runs `attempt` (read, plan, guarded write) again while the write meets 409

@@ -5,7 +5,7 @@ import { compatibleToLabelName } from './label-name.ts';
 export const DEFAULT_PREFIX = 'beta.devicetree.org';
 
 /** A compatible string that produced no label, and why; callers log these and carry on. */
-export interface SkippedCompatible {
+interface SkippedCompatible {
   readonly node: string;
   readonly compatible: string;
   readonly reason: string;

@@ -2,7 +2,7 @@
 // and by the test API server to reject what a real one rejects.
 
 export const MAX_LABEL_NAME_LENGTH = 63;
-export const MAX_DNS_SUBDOMAIN_LENGTH = 253;
+const MAX_DNS_SUBDOMAIN_LENGTH = 253;
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

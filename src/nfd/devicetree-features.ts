@@ -14,14 +14,14 @@ import type { DtNode } from '../devicetree/tree.ts';
 import type { NfdFeatures, NfdInstance } from './node-feature.ts';
 
 /** Instances: one per node with a `compatible` property, in tree order. */
-export const NODE_FEATURE = 'devicetree.node';
+const NODE_FEATURE = 'devicetree.node';
 /** Attributes of the whole tree, on every devicetree board. */
-export const SYSTEM_FEATURE = 'devicetree.system';
+const SYSTEM_FEATURE = 'devicetree.system';
 /** Attributes: the Jetson facts with their key prefix stripped; only on boards that have any. */
-export const TEGRA_FEATURE = 'tegra.system';
+const TEGRA_FEATURE = 'tegra.system';
 
 /** Separates the strings of a `compatible` list in the `compatibles` attributes; no real compatible holds one. */
-export const COMPATIBLE_SEPARATOR = ';';
+const COMPATIBLE_SEPARATOR = ';';
 
 /**
  * At most this many devicetree.node instances: twice the largest real tree's (AGX Orin's L4T blob has 526

@@ -13,7 +13,7 @@ export function formatFeatureFile(labels: Readonly<Record<string, string>>): str
   const lines = Object.keys(labels)
     .sort()
     .map((key) => `${key}=${labels[key]}`);
-  const text = ['# Written by dt-node-labeller from this machine\'s devicetree; rewritten whenever the devicetree changes.', ...lines, ''].join('\n');
+  const text = ["# Written by dt-node-labeller from this machine's devicetree; rewritten whenever the devicetree changes.", ...lines, ''].join('\n');
   const bytes = Buffer.byteLength(text);
   if (bytes > NFD_FEATURE_FILE_LIMIT) throw new Error(`the feature file would be ${bytes} bytes; nfd-worker ignores files over ${NFD_FEATURE_FILE_LIMIT}`);
   return text;

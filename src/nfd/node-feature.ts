@@ -12,7 +12,9 @@ export const NODE_FEATURE_PLURAL = 'nodefeatures';
 export const NODE_NAME_LABEL = 'nfd.node.kubernetes.io/node-name';
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'dt-node-labeller' } as const;
 /** Selects every NodeFeature this labeller made, also those of Nodes that no longer exist. */
-export const MANAGED_BY_SELECTOR = Object.entries(MANAGED_BY).map(([key, value]) => `${key}=${value}`).join(',');
+export const MANAGED_BY_SELECTOR = Object.entries(MANAGED_BY)
+  .map(([key, value]) => `${key}=${value}`)
+  .join(',');
 const NAME_PREFIX = 'dt-node-labeller-';
 const MAX_NAME = 253;
 

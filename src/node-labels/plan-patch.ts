@@ -2,7 +2,6 @@ import { formatOwnedLabels, inOwnNamespaces, mayWrite, type Ownership, ownedLabe
 
 /** What the labeller sees of its Node: only the metadata it reads. */
 export interface ObservedNode {
-  readonly name: string;
   readonly resourceVersion: string | undefined;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
@@ -12,9 +11,8 @@ export interface ObservedNode {
  * The part of a Node's metadata the planner reads, with absent maps as empty ones. The maps have no prototype:
  * keys are looked up in them by name, and a name like "constructor" must find only a label of that name.
  */
-export function observedNode(metadata: { name?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } | undefined): ObservedNode {
+export function observedNode(metadata: { resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } | undefined): ObservedNode {
   return {
-    name: metadata?.name ?? '',
     resourceVersion: metadata?.resourceVersion,
     labels: Object.assign(Object.create(null) as Record<string, string>, metadata?.labels),
     annotations: Object.assign(Object.create(null) as Record<string, string>, metadata?.annotations),

@@ -1,6 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-
-export type ReconcileResult = 'applied' | 'unchanged' | 'conflict' | 'error';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The controller's Prometheus series, named `dt_node_labeller_<noun>_<unit|total>`, on a registry of its own. */
 export class ControllerMetrics {

@@ -16,14 +16,15 @@ const ACCELERATOR_NAMES = /^(gpu|npu|tpu|dla|nvdla|pva|v3d|mali|galcore|rknpu|gk
  * itself, not one of its parts: "brcm,2711-v3d", "amlogic,meson-g12a-mali", "qcom,adreno-630.2" do;
  * "qcom,adreno-smmu", "qcom,adreno-gmu-630.2", "qcom,sc7180-npu-noc", "arm,mali-dp500" (a display) do not.
  */
-const ACCELERATOR_MODELS = /^([a-z0-9.]+-)*(gpu|npu|tpu|v3d|vc4|mali|nvdla|pva|rknpu|galcore|edgetpu|gk20a|gm20b|gp10b|gv11b|ga10b)$|^(mali|adreno|powervr|sgx)(-(?!dp|smmu|gmu)[a-z0-9.]+)?$/;
+const ACCELERATOR_MODELS =
+  /^([a-z0-9.]+-)*(gpu|npu|tpu|v3d|vc4|mali|nvdla|pva|rknpu|galcore|edgetpu|gk20a|gm20b|gp10b|gv11b|ga10b)$|^(mali|adreno|powervr|sgx)(-(?!dp|smmu|gmu)[a-z0-9.]+)?$/;
 
 /** The shortest -n name that selects this node: "nvdla" for nvdla0@15880000 (digits and @ may follow), else the full name. */
 export function selectingName(node: DtNode): string {
   return node.unitAddress === undefined ? node.name : node.baseName.replace(/\d+$/, '') || node.baseName;
 }
 
-export function looksLikeAccelerator(node: DtNode): boolean {
+function looksLikeAccelerator(node: DtNode): boolean {
   if (ACCELERATOR_NAMES.test(node.baseName.replace(/\d+$/, ''))) return true;
   return node.compatibles.some((compatible) => {
     const comma = compatible.indexOf(',');

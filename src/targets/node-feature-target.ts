@@ -1,8 +1,8 @@
 import type { NodeFeatureClient } from '../kubernetes/node-feature-client.ts';
 import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
+import { desiredNodeFeature, nodeFeatureName, updatedNodeFeature } from '../nfd/node-feature.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
-import { desiredNodeFeature, nodeFeatureName, updatedNodeFeature } from '../nfd/node-feature.ts';
 import type { DesiredState, LabelTarget, ReconcileOutcome } from './label-target.ts';
 
 /**

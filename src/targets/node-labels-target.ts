@@ -77,7 +77,7 @@ export class NodeLabelsTarget implements LabelTarget {
     return retryOnConflict(
       this.description,
       async (retry) => {
-        const node = fresh || retry > 0 ? await this.#read() : this.#cached() ?? (await this.#read());
+        const node = fresh || retry > 0 ? await this.#read() : (this.#cached() ?? (await this.#read()));
         if (node === null) {
           this.#o.logger.warn('node not found; waiting for it to register');
           return 'waiting';

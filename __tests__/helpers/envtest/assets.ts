@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 
-export const ASSETS_ENV = 'KUBEBUILDER_ASSETS';
+const ASSETS_ENV = 'KUBEBUILDER_ASSETS';
 const BINARIES = ['kube-apiserver', 'etcd', 'kubectl'] as const;
 
 export interface EnvtestAssets {

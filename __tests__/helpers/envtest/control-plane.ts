@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type EnvtestAssets, envtestAssets } from './assets.ts';
 
-export interface ObjectMeta {
+interface ObjectMeta {
   name: string;
   namespace?: string;
   uid?: string;
@@ -187,10 +187,15 @@ export class ControlPlane {
       ],
       log,
     );
-    await this.#until(async () => {
-      const answer = await this.#raw('GET', '/readyz', undefined, ADMIN_TOKEN).catch(() => undefined);
-      return answer?.status === 200;
-    }, this.#apiServer, 'kube-apiserver', log);
+    await this.#until(
+      async () => {
+        const answer = await this.#raw('GET', '/readyz', undefined, ADMIN_TOKEN).catch(() => undefined);
+        return answer?.status === 200;
+      },
+      this.#apiServer,
+      'kube-apiserver',
+      log,
+    );
   }
 
   async #until(ready: () => Promise<boolean>, child: ChildProcess, what: string, log: string): Promise<void> {

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Server, createServer, request as httpsRequest } from 'node:https';
+import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -91,7 +91,10 @@ export class FaultProxy {
 
   async #listen(port: number): Promise<void> {
     const certs = join(this.#plane.dir, 'certs');
-    const server = createServer({ cert: readFileSync(join(certs, 'apiserver.crt')), key: readFileSync(join(certs, 'apiserver.key')) }, (request, response) => void this.#handle(request, response));
+    const server = createServer(
+      { cert: readFileSync(join(certs, 'apiserver.crt')), key: readFileSync(join(certs, 'apiserver.key')) },
+      (request, response) => void this.#handle(request, response),
+    );
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));

@@ -20,7 +20,7 @@
 // - Non-resource paths other than /version: "request[<path>::<verb>] isn't supported", 500 (server.go
 //   BuildBasicHandler); /version passes through. JSON only (kubernetes/serializer/serializer.go).
 import { once } from 'node:events';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ControlPlane, KubeObject } from './control-plane.ts';
 
@@ -124,7 +124,10 @@ export class MetaServerProxy {
 
   #keep(collection: string, object: KubeObject, deleted = false): void {
     let objects = this.#kept.get(collection);
-    if (objects === undefined) this.#kept.set(collection, (objects = new Map()));
+    if (objects === undefined) {
+      objects = new Map();
+      this.#kept.set(collection, objects);
+    }
     if (deleted) objects.delete(object.metadata.name);
     else objects.set(object.metadata.name, structuredClone(object));
   }

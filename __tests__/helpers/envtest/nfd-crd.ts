@@ -9,10 +9,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { REPO } from '../run-cli.ts';
 import type { ControlPlane } from './control-plane.ts';
 
-export const NFD_CRD_FIXTURE = join(REPO, '__tests__/fixtures/nfd-nodefeature-crd.yaml');
-export const NFD_RULE_CRD_FIXTURE = join(REPO, '__tests__/fixtures/nfd-nodefeaturerule-crd.yaml');
-export const NODE_FEATURE_CRD_NAME = 'nodefeatures.nfd.k8s-sigs.io';
-export const NODE_FEATURE_RULE_CRD_NAME = 'nodefeaturerules.nfd.k8s-sigs.io';
+const NFD_CRD_FIXTURE = join(REPO, '__tests__/fixtures/nfd-nodefeature-crd.yaml');
+const NFD_RULE_CRD_FIXTURE = join(REPO, '__tests__/fixtures/nfd-nodefeaturerule-crd.yaml');
+const NODE_FEATURE_CRD_NAME = 'nodefeatures.nfd.k8s-sigs.io';
+const NODE_FEATURE_RULE_CRD_NAME = 'nodefeaturerules.nfd.k8s-sigs.io';
 export const NODE_FEATURES_API = '/apis/nfd.k8s-sigs.io/v1alpha1';
 
 const READY_MS = 30_000;
