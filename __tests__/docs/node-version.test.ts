@@ -4,7 +4,7 @@
 // scripts, and the CLI's own entry. Run with an older Node found on the machine (Debian's, here: v20).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -42,6 +42,19 @@ test('npm ci stops at its engine check, before installing or running anything, n
     assert.match(npm.stderr, /EBADENGINE/);
     assert.match(npm.stderr, /Required: \{"node":">=22\.19"\}/);
     assert.match(npm.stderr, /Actual: +\{"npm":"[^"]+","node":"v20\.|Actual: +\{"node":"v20\./);
+    assert.equal(npm.stdout, '');
+    assert.ok(!existsSync(join(dir, 'node_modules')), 'npm ci installed something');
+    // The README shows npm's block as it is, versions and the log file's name aside.
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const at = readme.indexOf('`npm ci` installs nothing');
+    assert.ok(at >= 0, 'the README says what npm ci does on an old Node.js');
+    const shown = /```\n([\s\S]*?)```/.exec(readme.slice(at))![1]!;
+    const general = (text: string) =>
+      text
+        .replace(/dt-node-labeller@\S+/g, 'dt-node-labeller@VERSION')
+        .replace(/"(node|npm)":"v?[\d.]+"/g, '"$1":"VERSION"')
+        .replace(/found in: \S+/g, 'found in: LOG');
+    assert.equal(general(shown), general(npm.stderr));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
