@@ -89,7 +89,7 @@ export function renderCatalog(corpus: string, l4t: string): string {
     `What each of ${total} real devicetrees yields with default settings (no flags): the compatible-derived`,
     '`beta.devicetree.org/` keys, the Jetson facts under `tegra.beta.devicetree.org/`, values as the labeller',
     "sets them. Search this page for your board's `model` (`cat /proc/device-tree/model`), its `.dtb` name or, for a Jetson, its product (`jetson-tx2`).",
-    'For a board that is not here, run the dry run on its tree: `npx dt-node-labeller labels -o wide`.',
+    'For a board that is not here, run the dry run on its tree from the checkout: `node dist/dt-node-labeller.js labels -o wide`.',
     '',
     sections.map(([title, anchor, , boards]) => `[${title}](#${anchor}) (${boards.length})`).join(' · '),
   ];
