@@ -45,7 +45,7 @@ afterEach(async () => {
 
 function recordingLogger(logs: Array<[string, string]>): Logger {
   const log = (level: string) => (message: unknown) => void logs.push([level, String(message)]);
-  return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') } as unknown as Logger;
+  return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') } satisfies Logger;
 }
 
 interface StartOptions {
@@ -304,7 +304,7 @@ test('no lost wakeup: a request arriving in any microtask after a pass ends is s
       resyncMs: undefined,
       rereadMs: undefined,
     });
-    requestAfter = () => controller.requestReconcile(false);
+    requestAfter = () => controller.requestReconcile();
     const done = controller.run();
     await clock.advance(0);
     assert.equal(calls, 2, `a request ${depth} microtasks after the first pass was lost`);

@@ -6,7 +6,7 @@ import type { Logger } from '../../src/observability/logger.ts';
 import { ControllerMetrics } from '../../src/observability/metrics.ts';
 import { fixture } from '../helpers/corpus.ts';
 
-const quiet = { error() {}, warn() {}, info() {}, debug() {} } as unknown as Logger;
+const quiet = { error() {}, warn() {}, info() {}, debug() {} } satisfies Logger;
 const RULES = { nodeNames: [], prefix: 'beta.devicetree.org', includeDisabled: false, tegra: undefined };
 
 test('a read whose features changed but whose labels did not still asks for a reconcile (NodeFeature mode)', () => {

@@ -181,7 +181,7 @@ describe('--dtb - reads the blob from standard input', () => {
     assert.deepEqual(loadStdin({ input: readFileSync(nano) }), [{ kind: 'blob', path: '<stdin>' }, NANO_COMPATIBLE]);
   });
   test('empty input, and garbage', () => {
-    assert.deepEqual(loadStdin({ input: Buffer.alloc(0) }), { name: 'DevicetreeSourceError', message: '<stdin>: empty input, not a devicetree blob' });
+    assert.deepEqual(loadStdin({ input: Buffer.alloc(0) }), { name: 'DevicetreeSourceError', code: 'DEVICETREE_INVALID', message: '<stdin>: empty input, not a devicetree blob' });
     assert.match((loadStdin({ shell: 'cat /dev/zero' }) as { message: string }).message, /^<stdin>: invalid devicetree blob: bad magic 0x00000000/);
   });
   test('reads no more than totalsize, even from an endless stream', () => {

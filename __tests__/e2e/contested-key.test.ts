@@ -68,7 +68,7 @@ class OperatorStandIn {
   }
 }
 
-const quiet = { error() {}, warn() {}, info() {}, debug() {} } as unknown as Logger;
+const quiet = { error() {}, warn() {}, info() {}, debug() {} } satisfies Logger;
 
 describe('a key GPU Operator keeps resetting, on a real API server', { skip: envtestSkip() }, () => {
   let plane: ControlPlane;
@@ -125,7 +125,7 @@ describe('a key GPU Operator keeps resetting, on a real API server', { skip: env
 
       // The hold ends: one more repair, reset at once; then an 8-minute hold.
       skew += 61_000;
-      controller.requestReconcile(true);
+      controller.requestReconcile({ readTarget: true });
       await eventually(
         () => operator.resets >= 4,
         () => `4 resets (now ${operator.resets})`,
@@ -138,9 +138,9 @@ describe('a key GPU Operator keeps resetting, on a real API server', { skip: env
 
       // That hold ends: the key is given up, not repaired.
       skew += 8 * 60_000 + 1000;
-      controller.requestReconcile(true);
+      controller.requestReconcile({ readTarget: true });
       await eventually(async () => !(await plane.annotations('nano'))[OWNED]?.split(',').includes(PRESENT), `${PRESENT} no longer listed in ${OWNED}`, 10_000, 50);
-      controller.requestReconcile(true);
+      controller.requestReconcile({ readTarget: true });
       await new Promise((resolve) => setTimeout(resolve, 3000));
       assert.equal(operator.resets, 4, 'never written again');
 

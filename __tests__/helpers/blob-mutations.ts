@@ -24,7 +24,8 @@ const HEADER_FIELDS = [
   'size_dt_struct',
 ] as const;
 
-const ERROR_CODES: readonly FdtErrorCode[] = [
+/** Every FdtError code, written out independently of the parser's type. */
+export const ERROR_CODES: readonly FdtErrorCode[] = [
   'TRUNCATED',
   'BAD_MAGIC',
   'BAD_VERSION',

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import { apiErrorCode, apiMessage, ConflictError, failureClass, isNotFound, isUnservedPath, refusedBy, retryAfterMs } from '../../src/kubernetes/api-errors.ts';
+import { UsageError } from '../../src/cli/usage-error.ts';
+import { FdtError } from '../../src/devicetree/errors.ts';
+import { classify, ERROR_CLASSES, LabellerError } from '../../src/errors.ts';
+import { apiErrorCode, apiMessage, ConflictError, isNotFound, isUnservedPath, refusedBy, retryAfterMs } from '../../src/kubernetes/api-errors.ts';
+import { KubeConfigError } from '../../src/kubernetes/kube-config-error.ts';
+import { ERROR_CODES as FDT_ERROR_CODES } from '../helpers/blob-mutations.ts';
 
 const status = (code: number, body: unknown, headers: Record<string, string> = {}) =>
   new ApiException(code, `HTTP-Code: ${code}\nMessage: x\nBody: ${JSON.stringify(body)}\nHeaders: {}`, body, headers);
@@ -18,11 +23,30 @@ test('api_errors_total codes: an HTTP status, "none" for no answer, nothing for 
   assert.equal(apiErrorCode(new RangeError('a bug')), undefined);
 });
 
-test('failure classes: transient retries soon, rejected needs a person', () => {
-  for (const error of [noAnswer, status(500, {}), status(503, {}), status(429, {}), new ConflictError('x')]) assert.equal(failureClass(error), 'transient');
-  for (const code of [400, 401, 403, 404, 405, 406, 422]) assert.equal(failureClass(status(code, {})), 'rejected', String(code));
+test('error classes: transient retries soon, refused needs a person, terminal waits for a change', () => {
+  // client-go's split: no answer, 5xx, 429 and conflicts pass; the other 4xx need RBAC, a policy or the configuration changed.
+  for (const error of [noAnswer, status(500, {}), status(503, {}), status(429, {}), status(409, {}), new ConflictError('x')]) assert.equal(classify(error).errorClass, 'transient');
+  for (const code of [400, 401, 403, 404, 405, 406, 422]) assert.equal(classify(status(code, {})).errorClass, 'refused', String(code));
+  // Errors from client-node's Watch carry the status as statusCode.
+  assert.deepEqual(classify(Object.assign(new Error('Gone'), { statusCode: 410 })), { code: 'API_GONE', errorClass: 'transient', status: 410 });
+  assert.deepEqual(classify(status(403, {})), { code: 'API_FORBIDDEN', errorClass: 'refused', status: 403 });
+  // Ours say their own code; a file error or a bug is no API failure, and nothing known: UNEXPECTED.
+  assert.deepEqual(classify(new UsageError('x')), { code: 'USAGE', errorClass: 'terminal', status: undefined });
+  assert.equal(classify(new FdtError('BAD_MAGIC', 0, 'x')).code, 'BAD_MAGIC');
+  assert.equal(classify(new KubeConfigError('x')).code, 'KUBECONFIG');
+  assert.equal(classify(new LabellerError('FEATURES_FOLDER', 'x')).errorClass, 'refused');
+  for (const other of [new RangeError('a bug'), Object.assign(new Error('EACCES'), { code: 'EACCES' }), 'a string', undefined])
+    assert.deepEqual(classify(other), { code: 'UNEXPECTED', errorClass: 'terminal', status: undefined });
   assert.equal(retryAfterMs(status(429, {}, { 'retry-after': '3' })), 3000);
   assert.equal(retryAfterMs(status(503, {})), undefined);
+});
+
+test('the catalogue: every FdtError code is in it, every class is one of three', () => {
+  for (const code of FDT_ERROR_CODES) assert.equal(ERROR_CLASSES[code], 'terminal', code);
+  for (const [code, errorClass] of Object.entries(ERROR_CLASSES)) {
+    assert.match(code, /^[A-Z][A-Z_]*$/);
+    assert.ok(['transient', 'refused', 'terminal'].includes(errorClass), code);
+  }
 });
 
 test('which check refused a write, from the message the API server sends', () => {

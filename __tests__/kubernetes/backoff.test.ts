@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { FdtError } from '../../src/devicetree/errors.ts';
+import { LabellerError } from '../../src/errors.ts';
 import { Backoff, RetryBackoff, realSleep } from '../../src/kubernetes/backoff.ts';
 
 test('delays double up to the cap, with jitter in the upper half', () => {
@@ -25,8 +27,8 @@ test('the sleep ends early when aborted', async () => {
   assert.ok(Date.now() - started < 5000);
 });
 
-test('retries per failure class: transient 0.5 s to 8 s, rejected (403, 422) 2 s to 5 min; a success resets both', () => {
-  const retry = new RetryBackoff({ transient: { initialMs: 500, maxMs: 8000, random: () => 0.999999 }, rejected: { initialMs: 2000, maxMs: 300_000, random: () => 0.999999 } });
+test('retries per error class: transient 0.5 s to 8 s, refused (403, 422) 2 s to 5 min, terminal none; a success resets both', () => {
+  const retry = new RetryBackoff({ transient: { initialMs: 500, maxMs: 8000, random: () => 0.999999 }, refused: { initialMs: 2000, maxMs: 300_000, random: () => 0.999999 } });
   const status = (code: number | undefined) => (code === undefined ? new TypeError('fetch failed') : Object.assign(new Error('x'), { statusCode: code }));
   assert.deepEqual(
     [503, 429, undefined, 500, 502, 503].map((c) => retry.next(status(c))),
@@ -42,4 +44,8 @@ test('retries per failure class: transient 0.5 s to 8 s, rejected (403, 422) 2 s
   retry.reset();
   assert.equal(retry.next(status(403)), 2000);
   assert.equal(retry.next(status(503)), 500);
+  // Terminal failures (a broken blob, a feature file too large, a bug) are not retried: the next trigger is.
+  for (const terminal of [new FdtError('BAD_MAGIC', 0, 'x'), new LabellerError('FEATURES_TOO_LARGE', 'x'), new RangeError('a bug')]) assert.equal(retry.next(terminal), undefined);
+  // Something not there yet (a Node not registered) waits at the transient pace.
+  assert.equal(retry.waiting(), 1000);
 });

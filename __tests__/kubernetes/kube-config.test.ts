@@ -39,7 +39,7 @@ test('an explicit kubeconfig wins; a bad one is one clear line naming the file',
     writeFileSync(join(dir, 'garbage'), 'apiVersion: v1\nclusters: [\n  - {{{\n:::\n');
     assert.equal(loadKubeConfig({ kubeconfig: join(dir, 'good') }).getCurrentCluster()?.server, 'https://api.example:6443');
     assert.throws(() => loadKubeConfig({ kubeconfig: join(dir, 'empty') }), /^KubeConfigError: cannot load kubeconfig .*empty: /);
-    assert.throws(() => loadKubeConfig({ kubeconfig: join(dir, 'absent') }), /cannot load kubeconfig .*absent: no such file$/);
+    assert.throws(() => loadKubeConfig({ kubeconfig: join(dir, 'absent') }), /cannot load kubeconfig .*absent: not found$/);
     assert.throws(() => loadKubeConfig({ kubeconfig: dir }), /cannot load kubeconfig .*: is a directory$/);
     assert.throws(
       () => loadKubeConfig({ kubeconfig: join(dir, 'garbage') }),

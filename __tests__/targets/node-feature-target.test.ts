@@ -6,7 +6,7 @@ import type { Logger } from '../../src/observability/logger.ts';
 import { ControllerMetrics } from '../../src/observability/metrics.ts';
 import { NodeFeatureTarget } from '../../src/targets/node-feature-target.ts';
 
-const quiet = { error() {}, warn() {}, info() {}, debug() {} } as unknown as Logger;
+const quiet = { error() {}, warn() {}, info() {}, debug() {} } satisfies Logger;
 const conflict = () => Object.assign(new Error('Conflict'), { statusCode: 409 });
 
 /** One namespace's NodeFeatures in memory, with resourceVersion checks and an optional writer racing us. */

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { fsErrorText } from '../errors.ts';
 
 /** A Commander argument parser that takes the value as it is when `valid` accepts it, else fails with `message`. */
 export function accepting(valid: (value: string) => boolean, message: string): (value: string) => string {
@@ -23,7 +24,7 @@ export function existingFolder(value: string): string {
     isFolder = statSync(value).isDirectory();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InvalidArgumentError(code === 'ENOENT' || code === 'ENOTDIR' ? `${value} does not exist` : `${value} cannot be read (${code ?? String(error)})`);
+    throw new InvalidArgumentError(code === 'ENOENT' || code === 'ENOTDIR' ? `${value} does not exist` : `${value}: ${fsErrorText(error)}`);
   }
   if (!isFolder) throw new InvalidArgumentError(`${value} is not a folder`);
   return value;

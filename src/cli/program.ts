@@ -1,18 +1,16 @@
 import { Command, CommanderError } from 'commander';
-import { DevicetreeSourceError, FdtError } from '../devicetree/errors.ts';
-import { KubeConfigError } from '../kubernetes/kube-config-error.ts';
+import { classify } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { cleanupCommand } from './cleanup-command.ts';
 import { dumpCommand } from './dump-command.ts';
 import type { CliIo } from './io.ts';
 import { labelsCommand } from './labels-command.ts';
 import { runCommand } from './run-command.ts';
-import { UsageError } from './usage-error.ts';
 
 const EXIT_OK = 0;
-/** A devicetree or runtime error. */
+/** Any failure but the command line's, whatever its class (src/errors.ts). */
 const EXIT_FAILURE = 1;
-/** The command line itself is wrong. */
+/** The command line itself is wrong (USAGE, or commander's own parse errors). */
 const EXIT_USAGE = 2;
 
 /** Commands that finish with their own exit code (run --once, cleanup) report it here. */
@@ -40,14 +38,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    if (error instanceof UsageError) {
-      io.error(error.message);
-      return EXIT_USAGE;
-    }
+    // Every expected failure has a code and a one-line message; anything else is a bug, said as one.
+    const { code } = classify(error);
     const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');
-    io.error(error instanceof FdtError || error instanceof DevicetreeSourceError || error instanceof KubeConfigError ? error.message : describeUnexpected(error));
+    io.error(code === 'UNEXPECTED' || !(error instanceof Error) ? describeUnexpected(error) : error.message);
     if (debug && error instanceof Error && error.stack !== undefined) io.stderr(`${error.stack}\n`);
-    return EXIT_FAILURE;
+    return code === 'USAGE' ? EXIT_USAGE : EXIT_FAILURE;
   }
 }
 

@@ -1,5 +1,7 @@
-import { apiErrorCode, apiMessage, apiStatus, failureClass, refusedBy } from '../kubernetes/api-errors.ts';
+import { type Classified, classify } from '../errors.ts';
+import { apiErrorCode, apiMessage, refusedBy } from '../kubernetes/api-errors.ts';
 import { Backoff, type BackoffOptions, RETRY_POLICY, type RetryBackoff, type Sleep } from '../kubernetes/backoff.ts';
+import { EpisodeLog } from '../observability/episodes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { DesiredState, LabelTarget } from '../targets/label-target.ts';
@@ -35,19 +37,20 @@ const DEVICETREE_ABSENT_RECHECK_MS = 3_600_000;
  * back off per failure class; the loop runs until stop().
  */
 export class Controller {
-  readonly #o: ControllerOptions;
+  readonly #options: ControllerOptions;
   readonly #abort = new AbortController();
   #dirty = false;
   #fresh = false;
   #draining = false;
   #loop: Promise<void> = Promise.resolve();
   #reconciledOnce = false;
-  #rejectedLogged = false;
+  readonly #episodes: EpisodeLog;
   /** Ends the devicetree loop's current wait (SIGHUP re-read, or a failed read that needs a retry). */
   #wake: (() => void) | undefined;
 
   constructor(options: ControllerOptions) {
-    this.#o = options;
+    this.#options = options;
+    this.#episodes = new EpisodeLog(options.logger);
   }
 
   /**
@@ -55,28 +58,28 @@ export class Controller {
    * all (nothing to do is done), so a DaemonSet rollout does not stall on ACPI servers.
    */
   get ready(): boolean {
-    const state = this.#o.desired.state;
+    const state = this.#options.desired.state;
     return state === 'absent' || (state === 'ok' && this.#reconciledOnce);
   }
 
   /** Runs until stop(): reads the devicetree, follows the target, reconciles. */
   async run(): Promise<void> {
-    const { target, resyncMs } = this.#o;
-    this.#o.desired.read();
+    const { target, resyncMs } = this.#options;
+    this.#options.desired.read();
     // A watched target reconciles when the watch first reports it; reconciling now would read it twice.
-    if (target.watch === undefined) this.requestReconcile(false);
+    if (target.watch === undefined) this.requestReconcile();
     const signal = this.#abort.signal;
     const tasks: Promise<unknown>[] = [this.#devicetreeLoop()];
     if (target.watch !== undefined) {
       tasks.push(
         target.watch(
-          () => this.requestReconcile(false),
-          (error) => this.#apiError(`watching ${target.description}`, error),
+          () => this.requestReconcile(),
+          (error) => this.#apiError(this.#watching, error),
           signal,
         ),
       );
     }
-    if (resyncMs !== undefined) tasks.push(this.#every(resyncMs, () => this.requestReconcile(true)));
+    if (resyncMs !== undefined) tasks.push(this.#every(resyncMs, () => this.requestReconcile({ readTarget: true })));
     await Promise.all(tasks);
     await this.#loop;
   }
@@ -87,21 +90,22 @@ export class Controller {
    */
   async runOnce(attempts: number): Promise<boolean> {
     try {
-      this.#o.desired.read();
-      if (this.#o.desired.state === 'absent') return true;
-      const desired = this.#o.desired.current;
+      this.#options.desired.read();
+      if (this.#options.desired.state === 'absent') return true;
+      const desired = this.#options.desired.current;
       if (desired === undefined) return false;
       for (let attempt = 1; attempt <= attempts && !this.#abort.signal.aborted; attempt++) {
-        let failure: unknown;
+        let delay: number | undefined;
         try {
           if (await this.#reconcile(desired, true)) return true;
+          delay = this.#options.retry.waiting(); // the Node is not registered yet
         } catch (error) {
+          delay = this.#options.retry.next(error);
           this.#failed(error);
-          failure = error;
+          if (delay === undefined) return false; // terminal: another attempt would fail the same way
         }
-        // Not labelled (an error, or the node not registered yet): wait, but as an init container should,
-        // in seconds, not a refusal's five-minute backoff.
-        if (attempt < attempts) await this.#o.sleep(Math.min(this.#o.retry.next(failure), RETRY_POLICY.transient.maxMs), this.#abort.signal);
+        // Wait as an init container should: in seconds, not a refusal's five-minute backoff.
+        if (attempt < attempts) await this.#options.sleep(Math.min(delay, RETRY_POLICY.transient.maxMs), this.#abort.signal);
       }
       return false;
     } finally {
@@ -115,14 +119,14 @@ export class Controller {
 
   /** Reads the devicetree again now (SIGHUP) and reconciles when the labels changed. */
   rereadDevicetree(): void {
-    if (this.#o.desired.read()) this.requestReconcile(false);
+    if (this.#options.desired.read()) this.requestReconcile();
     this.#wake?.();
   }
 
-  /** Marks the state dirty; `fresh` makes the next pass re-read the target instead of trusting a cache. */
-  requestReconcile(fresh: boolean): void {
+  /** Marks the state dirty; `readTarget` makes the next pass re-read the target instead of trusting a cache. */
+  requestReconcile({ readTarget = false }: { readTarget?: boolean } = {}): void {
     this.#dirty = true;
-    this.#fresh ||= fresh;
+    this.#fresh ||= readTarget;
     if (this.#draining) return;
     this.#draining = true;
     this.#loop = this.#drain();
@@ -139,14 +143,17 @@ export class Controller {
         this.#dirty = false;
         const fresh = this.#fresh;
         this.#fresh = false;
-        const desired = this.#o.desired.current;
-        if (desired === undefined || this.#o.desired.state === 'absent') return;
+        const desired = this.#options.desired.current;
+        if (desired === undefined || this.#options.desired.state === 'absent') return;
         try {
-          if (await this.#reconcile(desired, fresh)) this.#o.retry.reset();
+          if (await this.#reconcile(desired, fresh)) this.#options.retry.reset();
         } catch (error) {
           this.#failed(error);
+          const delay = this.#options.retry.next(error);
+          // A terminal failure waits for the next trigger (a devicetree change, the resync, SIGHUP).
+          if (delay === undefined) continue;
           this.#dirty = true;
-          await this.#o.sleep(this.#o.retry.next(error), this.#abort.signal);
+          await this.#options.sleep(delay, this.#abort.signal);
         }
       }
     } finally {
@@ -156,7 +163,7 @@ export class Controller {
 
   /** One level-triggered pass. True when the target now matches the devicetree. */
   async #reconcile(desired: DesiredState, fresh: boolean): Promise<boolean> {
-    const { target, metrics, logger } = this.#o;
+    const { target, metrics, logger } = this.#options;
     const outcome = await target.reconcile(desired, fresh);
     if (outcome === 'waiting') return false;
     metrics.reconciles.inc({ result: outcome.result });
@@ -164,41 +171,62 @@ export class Controller {
     metrics.labelsApplied.set(outcome.labels);
     if (!this.#reconciledOnce) logger.info('node labelled; ready', { target: target.description });
     this.#reconciledOnce = true;
-    this.#rejectedLogged = false;
+    // The API answers and the target is right again: whatever failed is over.
+    this.#episodes.ok(this.#labelling);
+    this.#episodes.ok(this.#watching);
     return true;
   }
 
-  #failed(error: unknown): void {
-    this.#o.metrics.reconciles.inc({ result: 'error' });
-    this.#apiError(`labelling ${this.#o.target.description}`, error);
+  get #labelling(): string {
+    return `labelling ${this.#options.target.description}`;
   }
 
+  get #watching(): string {
+    return `watching ${this.#options.target.description}`;
+  }
+
+  #failed(error: unknown): void {
+    this.#options.metrics.reconciles.inc({ result: 'error' });
+    this.#apiError(this.#labelling, error);
+  }
+
+  /**
+   * Logs a failure once per episode (src/observability/episodes.ts), at a level its class gives: a refusal
+   * or a terminal failure is an error someone must act on, a transient one a warning.
+   */
   #apiError(doing: string, error: unknown): void {
     const code = apiErrorCode(error);
-    if (code !== undefined) this.#o.metrics.apiErrors.inc({ code });
-    const status = apiStatus(error);
-    if (failureClass(error) === 'rejected') {
-      // Refusals (401, 403, 422, a 404 from something that is no API server ...) repeat until someone changes
-      // RBAC, a policy or the configuration: one error line per episode, not per retry.
-      if (!this.#rejectedLogged) this.#o.logger.error(`${doing} refused: ${apiMessage(error)} — ${this.#refusalHint(error)}`, { status });
-      else this.#o.logger.debug(`${doing} refused again: ${apiMessage(error)}`, { status });
-      this.#rejectedLogged = true;
-      return;
+    if (code !== undefined) this.#options.metrics.apiErrors.inc({ code });
+    const failure = classify(error);
+    const status = failure.status === undefined ? {} : { status: failure.status };
+    const signature = `${failure.code} ${refusedBy(error) ?? ''}`;
+    if (failure.errorClass === 'transient') {
+      this.#episodes.report(
+        doing,
+        'warn',
+        `${doing} failed: ${apiMessage(error)}`,
+        { code: failure.code, ...(code === undefined ? {} : { status: failure.status ?? 'no response' }) },
+        signature,
+      );
+    } else if (failure.errorClass === 'refused') {
+      this.#episodes.report(doing, 'error', `${doing} refused: ${apiMessage(error)} — ${this.#refusalHint(error, failure)}`, { code: failure.code, ...status }, signature);
+    } else {
+      const what = failure.code === 'UNEXPECTED' ? `${apiMessage(error)} (unexpected: please report it)` : apiMessage(error);
+      this.#episodes.report(doing, 'error', `${doing} failed: ${what}; not retried until the devicetree changes or the next resync`, { code: failure.code, ...status }, signature);
+      if (failure.code === 'UNEXPECTED' && error instanceof Error) this.#options.logger.debug(error.stack ?? String(error));
     }
-    if (code === undefined) this.#o.logger.warn(`${doing} failed: ${apiMessage(error)}`);
-    else this.#o.logger.warn(`${doing} failed: ${apiMessage(error)}`, { status: status ?? 'no response' });
   }
 
-  #refusalHint(error: unknown): string {
+  #refusalHint(error: unknown, failure: Classified): string {
     switch (refusedBy(error)) {
       case 'admission policy':
         return "the chart's ValidatingAdmissionPolicy refused it: it lets the labeller change only its own labels on its own Node";
       case 'admission webhook':
         return 'an admission webhook refused it';
       case 'RBAC':
-        return this.#o.target.permissionHint;
+        return this.#options.target.permissionHint ?? 'a permission is missing';
       default:
-        return apiStatus(error) === 401 ? 'the credentials were not accepted' : `retrying, less and less often, down to once every ${RETRY_POLICY.rejected.maxMs / 60_000} minutes`;
+        return failure.status === 401 ? 'the credentials were not accepted' : `retrying, less and less often, down to once every ${RETRY_POLICY.refused.maxMs / 60_000} minutes`;
     }
   }
 
@@ -207,11 +235,11 @@ export class Controller {
    * without one is looked at again hourly). SIGHUP reads at once and restarts the wait.
    */
   async #devicetreeLoop(): Promise<void> {
-    const retry = new Backoff(this.#o.devicetreeRetry ?? DEVICETREE_RETRY);
+    const retry = new Backoff(this.#options.devicetreeRetry ?? DEVICETREE_RETRY);
     while (!this.#abort.signal.aborted) {
-      const state = this.#o.desired.state;
+      const state = this.#options.desired.state;
       if (state === 'ok') retry.reset();
-      const wait = state === 'ok' ? this.#o.rereadMs : state === 'absent' ? DEVICETREE_ABSENT_RECHECK_MS : retry.next();
+      const wait = state === 'ok' ? this.#options.rereadMs : state === 'absent' ? DEVICETREE_ABSENT_RECHECK_MS : retry.next();
       if (await this.#sleepUnlessWoken(wait)) continue; // woken: SIGHUP has read already
       if (!this.#abort.signal.aborted) this.rereadDevicetree();
     }
@@ -224,7 +252,7 @@ export class Controller {
     const signal = AbortSignal.any([this.#abort.signal, woken.signal]);
     if (ms === undefined) {
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-    } else await this.#o.sleep(ms, signal);
+    } else await this.#options.sleep(ms, signal);
     this.#wake = undefined;
     return woken.signal.aborted;
   }
@@ -232,7 +260,7 @@ export class Controller {
   /** Calls `tick` every `ms` until stopped. */
   async #every(ms: number, tick: () => void): Promise<void> {
     while (!this.#abort.signal.aborted) {
-      await this.#o.sleep(ms, this.#abort.signal);
+      await this.#options.sleep(ms, this.#abort.signal);
       if (!this.#abort.signal.aborted) tick();
     }
   }

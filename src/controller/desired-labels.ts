@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isNoDevicetree } from '../devicetree/errors.ts';
 import type { Discovery } from '../discover.ts';
 import { discoveryWarnings } from '../discover-warnings.ts';
+import { EpisodeLog } from '../observability/episodes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { DesiredState } from '../targets/label-target.ts';
@@ -25,13 +26,15 @@ export class DesiredLabels {
   readonly #metrics: ControllerMetrics;
   #current: DesiredState | undefined;
   #state: DevicetreeState | undefined;
-  #lastError = '';
+  /** What was last warned about the tree (skipped compatibles, unmatched names): said again only when it changes. */
   #lastWarnings: string | undefined;
+  readonly #episodes: EpisodeLog;
 
   constructor(discover: () => Discovery, logger: Logger, metrics: ControllerMetrics) {
     this.#discover = discover;
     this.#logger = logger;
     this.#metrics = metrics;
+    this.#episodes = new EpisodeLog(logger);
   }
 
   /** The last labels read; undefined until a read succeeded. Kept when a later read fails. */
@@ -79,7 +82,7 @@ export class DesiredLabels {
       this.#logger.info('devicetree read', { source: discovery.tree.source.path, model, labels: Object.keys(discovery.labels).length });
     }
     this.#state = 'ok';
-    this.#lastError = '';
+    this.#episodes.ok('devicetree');
     this.#current = { labels: discovery.labels, features };
     return changed;
   }
@@ -88,16 +91,20 @@ export class DesiredLabels {
     const message = error instanceof Error ? error.message : String(error);
     // Keep the labels already published: an unreadable tree says nothing about the hardware changing.
     if (isNoDevicetree(error)) {
-      if (this.#state !== 'absent') this.#logger.info(`this machine has no devicetree, so there is nothing to label; its labels are left as they are (${message})`);
+      this.#episodes.report(
+        'devicetree',
+        'info',
+        `this machine has no devicetree, so there is nothing to label; its labels are left as they are (${message})`,
+        undefined,
+        'absent',
+      );
       this.#state = 'absent';
       this.#metrics.devicetreePresent.set(0);
       this.#metrics.devicetreeError.set(0);
       return;
     }
     // The same error again on a retry is logged at debug: a broken tree on one node must not flood the logs.
-    if (message !== this.#lastError) this.#logger.error(`cannot read the devicetree: ${message}`);
-    else this.#logger.debug(`cannot read the devicetree: ${message}`);
-    this.#lastError = message;
+    this.#episodes.report('devicetree', 'error', `cannot read the devicetree: ${message}`);
     this.#state = 'error';
     this.#metrics.devicetreePresent.set(1);
     this.#metrics.devicetreeError.set(1);

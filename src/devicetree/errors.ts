@@ -1,3 +1,5 @@
+import { fsErrorText, LabellerError } from '../errors.ts';
+
 /**
  * Every way a blob can be rejected. One code per rule, in the spirit of libfdt's FDT_ERR_* names, so
  * callers and tests can tell failures apart without parsing messages.
@@ -30,24 +32,23 @@ export const printable = (text: string): string => (/^[\x20-\x7e]*$/.test(text) 
  * The one error type the blob parser throws. `offset` is the byte offset in the blob where it failed;
  * `source`, when set, is the file the blob came from and starts the message.
  */
-export class FdtError extends Error {
+export class FdtError extends LabellerError {
   override readonly name = 'FdtError';
-  readonly code: FdtErrorCode;
+  declare readonly code: FdtErrorCode;
   readonly offset: number;
   /** The rule that failed, without the source and offset. */
   readonly detail: string;
   readonly source: string | undefined;
 
   constructor(code: FdtErrorCode, offset: number, detail: string, source?: string) {
-    super(`${source === undefined ? '' : `${source}: `}invalid devicetree blob: ${detail} (at byte 0x${offset.toString(16)})`);
-    this.code = code;
+    super(code, `${source === undefined ? '' : `${source}: `}invalid devicetree blob: ${detail} (at byte 0x${offset.toString(16)})`);
     this.offset = offset;
     this.detail = detail;
     this.source = source;
   }
 
-  /** The same error, naming the file (or stream) the blob was read from. */
-  from(source: string): FdtError {
+  /** A copy of this error that names the file (or stream) the blob was read from. */
+  withSource(source: string): FdtError {
     const error = new FdtError(this.code, this.offset, this.detail, source);
     if (this.stack !== undefined) error.stack = this.stack.replace(this.message, error.message);
     return error;
@@ -55,7 +56,7 @@ export class FdtError extends Error {
 }
 
 /** A devicetree source that cannot be read: missing file, permissions, not a tree. One line, no stack. */
-export class DevicetreeSourceError extends Error {
+export class DevicetreeSourceError extends LabellerError {
   override readonly name = 'DevicetreeSourceError';
   /**
    * ABSENT and DENIED let a caller fall back to another source; INVALID must be reported; NONE: the host
@@ -64,25 +65,15 @@ export class DevicetreeSourceError extends Error {
   readonly reason: 'ABSENT' | 'DENIED' | 'INVALID' | 'NONE';
 
   constructor(message: string, reason: DevicetreeSourceError['reason'] = 'INVALID') {
-    super(message);
+    super(`DEVICETREE_${reason}`, message);
     this.reason = reason;
   }
 
   /** Turns a Node fs error into the part a user needs ("not found", "permission denied"), without the stack. */
   static fromFs(path: string, error: unknown): DevicetreeSourceError {
-    switch ((error as NodeJS.ErrnoException | undefined)?.code) {
-      case 'ENOENT':
-        return new DevicetreeSourceError(`${path}: not found`, 'ABSENT');
-      case 'ENOTDIR':
-        return new DevicetreeSourceError(`${path}: not found (a parent is not a directory)`, 'ABSENT');
-      case 'EACCES':
-      case 'EPERM':
-        return new DevicetreeSourceError(`${path}: permission denied`, 'DENIED');
-      case 'EISDIR':
-        return new DevicetreeSourceError(`${path}: is a directory`);
-      default:
-        return new DevicetreeSourceError(`${path}: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'ABSENT' : code === 'EACCES' || code === 'EPERM' ? 'DENIED' : 'INVALID';
+    return new DevicetreeSourceError(`${path}: ${fsErrorText(error)}`, reason);
   }
 }
 

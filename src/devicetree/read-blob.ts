@@ -55,6 +55,6 @@ function readBlob(fd: number, name: string, what: 'file' | 'input'): DeviceTree 
     return parseBlob(bytes.subarray(0, length), name);
   } catch (error) {
     // FdtError names no file; read errors (DevicetreeSourceError) already do.
-    throw error instanceof FdtError ? error.from(name) : error;
+    throw error instanceof FdtError ? error.withSource(name) : error;
   }
 }

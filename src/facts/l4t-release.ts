@@ -4,6 +4,7 @@
 // This reads that line under the host root (the chart mounts only this one file) and nothing else.
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { fsErrorText } from '../errors.ts';
 
 /** Where JetPack records the L4T release, relative to the host root. */
 const L4T_RELEASE_FILE = 'etc/nv_tegra_release';
@@ -39,7 +40,7 @@ export function readL4tRelease(hostRoot: string): L4tReleaseReading {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { absent: path };
-    return { unusable: `${path}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}` };
+    return { unusable: `${path}: ${fsErrorText(error)}` };
   }
   const release = parseL4tRelease(text, path);
   return release === undefined ? { unusable: `${path}: the first line is not "# R<major> (release), REVISION: <revision>, ..."` } : { release };

@@ -1,34 +1,19 @@
 import { ApiException } from '@kubernetes/client-node';
+import { httpStatus, isNoAnswer, LabellerError } from '../errors.ts';
 
 /**
  * The HTTP status of a failed API call, or undefined when no response came (connection refused, reset,
- * timeout). client-node reports the two ways differently: ApiException.code for requests, statusCode
- * on errors from Watch.
+ * timeout).
  */
-export function apiStatus(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
-  const code = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/**
- * True when a request got no answer at all: undici's fetch fails with "fetch failed" and the system error
- * in `cause`, and client-node aborts requests and idle watches with AbortError / TimeoutError.
- */
-function isNoAnswer(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'AbortError' || error.name === 'TimeoutError') return true;
-  if (error instanceof TypeError && error.message === 'fetch failed') return true;
-  const code = (error.cause as { code?: unknown } | undefined)?.code ?? (error as { code?: unknown }).code;
-  return typeof code === 'string' && (NETWORK_ERRORS.has(code) || code.startsWith('UND_ERR_'));
-}
-
-/** System errors of a connection, not of a file (a feature file's ENOSPC or EACCES is no API failure). */
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+export const apiStatus = httpStatus;
 
 /** A guarded write that met 409 Conflict again and again: someone else keeps changing the object. */
-export class ConflictError extends Error {
+export class ConflictError extends LabellerError {
   override readonly name = 'ConflictError';
+
+  constructor(message: string) {
+    super('API_CONFLICT', message);
+  }
 }
 
 /**
@@ -40,20 +25,6 @@ export function apiErrorCode(error: unknown): string | undefined {
   const status = apiStatus(error);
   if (status !== undefined) return String(status);
   return isNoAnswer(error) ? 'none' : undefined;
-}
-
-/**
- * How to retry a failed call, after client-go's per-class rate limiters: `transient` failures (no answer,
- * 5xx, 429, conflicts that kept coming) pass, so retry soon; `rejected` ones (401, 403, 422 and the other
- * 4xx) need someone to change RBAC, a policy or the configuration, so retry rarely.
- */
-export type FailureClass = 'transient' | 'rejected';
-
-export function failureClass(error: unknown): FailureClass {
-  if (error instanceof ConflictError) return 'transient';
-  const status = apiStatus(error);
-  if (status === undefined || status === 409 || status === 429 || status >= 500) return 'transient';
-  return status >= 400 ? 'rejected' : 'transient';
 }
 
 /** The server's Retry-After (429 and 503 carry one), in ms, or undefined. */

@@ -1,4 +1,5 @@
-import { type FailureClass, failureClass, retryAfterMs } from './api-errors.ts';
+import { classify, type ErrorClass } from '../errors.ts';
+import { retryAfterMs } from './api-errors.ts';
 
 /** Capped exponential backoff with full jitter, so a fleet of DaemonSet pods does not retry in step. */
 export interface BackoffOptions {
@@ -44,33 +45,42 @@ export const realSleep: Sleep = (ms, signal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/** The classes that are retried (src/errors.ts): terminal failures wait for the next trigger instead. */
+export type RetriedClass = Exclude<ErrorClass, 'terminal'>;
+
 /**
- * Per failure class, as client-go's workqueue rate limiters: transient failures back off 0.5 s doubling to
- * 8 s, so the labeller notices within 10 s that the API server is back; rejected requests (403, 422, ...)
- * 2 s doubling to 5 min, so a fleet missing one RBAC rule falls below one request a minute per node within
- * two minutes instead of hammering the server until someone notices.
+ * Per error class, as client-go's workqueue rate limiters: transient failures back off 0.5 s doubling to
+ * 8 s, so the labeller notices within 10 s that the API server is back; refused ones (403, 422, a missing
+ * folder ...) 2 s doubling to 5 min, so a fleet missing one RBAC rule falls below one request a minute per
+ * node within two minutes instead of hammering the server until someone notices.
  */
-export const RETRY_POLICY: Readonly<Record<FailureClass, BackoffOptions>> = {
+export const RETRY_POLICY: Readonly<Record<RetriedClass, BackoffOptions>> = {
   transient: { initialMs: 500, maxMs: 8000 },
-  rejected: { initialMs: 2000, maxMs: 300_000 },
+  refused: { initialMs: 2000, maxMs: 300_000 },
 };
 
-/** One Backoff per failure class; a success resets them all. Honours the server's Retry-After. */
+/** One Backoff per retried class; a success resets them all. Honours the server's Retry-After. */
 export class RetryBackoff {
-  readonly #backoffs: Record<FailureClass, Backoff>;
+  readonly #backoffs: Record<RetriedClass, Backoff>;
 
-  constructor(policy: Readonly<Record<FailureClass, BackoffOptions>> = RETRY_POLICY) {
-    this.#backoffs = { transient: new Backoff(policy.transient), rejected: new Backoff(policy.rejected) };
+  constructor(policy: Readonly<Record<RetriedClass, BackoffOptions>> = RETRY_POLICY) {
+    this.#backoffs = { transient: new Backoff(policy.transient), refused: new Backoff(policy.refused) };
   }
 
-  /** How long to wait before retrying after `error`. */
-  next(error: unknown): number {
-    const delay = this.#backoffs[failureClass(error)].next();
-    return Math.max(delay, retryAfterMs(error) ?? 0);
+  /** How long to wait before retrying after `error`; undefined for a terminal error, which is not retried. */
+  next(error: unknown): number | undefined {
+    const { errorClass } = classify(error);
+    if (errorClass === 'terminal') return undefined;
+    return Math.max(this.#backoffs[errorClass].next(), retryAfterMs(error) ?? 0);
+  }
+
+  /** How long to wait for something that is not there yet (a Node not registered): as a transient failure. */
+  waiting(): number {
+    return this.#backoffs.transient.next();
   }
 
   reset(): void {
     this.#backoffs.transient.reset();
-    this.#backoffs.rejected.reset();
+    this.#backoffs.refused.reset();
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { fsErrorText } from '../errors.ts';
 import { KubeConfigError } from './kube-config-error.ts';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -92,15 +93,9 @@ function loadFile(config: KubeConfig, file: string, loader: () => void = () => c
   try {
     loader();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    // A file-system failure says what it was; anything else is client-node failing to parse it.
     const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : `not a kubeconfig (${firstLine(error instanceof Error ? error.message : String(error))})`;
+      typeof (error as NodeJS.ErrnoException).code === 'string' ? fsErrorText(error) : `not a kubeconfig (${firstLine(error instanceof Error ? error.message : String(error))})`;
     throw new KubeConfigError(`cannot load kubeconfig ${file}: ${why}`);
   }
 }

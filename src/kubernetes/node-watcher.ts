@@ -39,7 +39,7 @@ const EXPIRED_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
  * newest version the server has sent, in the server's order.
  */
 export class NodeWatcher {
-  readonly #o: NodeWatcherOptions;
+  readonly #options: NodeWatcherOptions;
   readonly #abort = new AbortController();
   readonly #retry: RetryBackoff;
   readonly #expired = new Backoff(EXPIRED_BACKOFF);
@@ -49,7 +49,7 @@ export class NodeWatcher {
   #node: V1Node | null | undefined;
 
   constructor(options: NodeWatcherOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#retry = options.retry ?? new RetryBackoff();
   }
 
@@ -59,8 +59,8 @@ export class NodeWatcher {
   }
 
   async run(): Promise<void> {
-    const { client, nodeName, sleep } = this.#o;
-    const now = this.#o.now ?? Date.now;
+    const { client, nodeName, sleep } = this.#options;
+    const now = this.#options.now ?? Date.now;
     while (!this.#abort.signal.aborted) {
       const started = now();
       let delay: number;
@@ -72,20 +72,21 @@ export class NodeWatcher {
         }
         await this.#watchOnce();
         // The server ended the watch (its timeout): resume at once, unless it ends them as soon as they start.
-        delay = now() - started >= HEALTHY_WATCH_MS ? this.#healthy() : this.#retry.next(undefined);
+        delay = now() - started >= HEALTHY_WATCH_MS ? this.#healthy() : this.#retry.waiting();
       } catch (error) {
         if (this.#abort.signal.aborted) break;
         if (now() - started >= HEALTHY_WATCH_MS) this.#healthy();
         if (apiStatus(error) === 410) {
           this.#resourceVersion = undefined;
-          this.#o.onExpired?.();
+          this.#options.onExpired?.();
           delay = this.#expiredInARow++ === 0 ? 0 : this.#expired.next();
         } else {
           // The server refused this resourceVersion itself (an ERROR event, not a lost connection): resuming
           // from it would fail the same way forever, so list again after the backoff, as client-go's reflector does.
           if ((error as { inWatchStream?: boolean } | undefined)?.inWatchStream === true) this.#resourceVersion = undefined;
-          this.#o.onError(error);
-          delay = this.#retry.next(error);
+          this.#options.onError(error);
+          // A watch never stops: even a failure nobody foresaw is tried again, at the transient pace.
+          delay = this.#retry.next(error) ?? this.#retry.waiting();
         }
       }
       if (delay > 0) await sleep(delay, this.#abort.signal);
@@ -107,11 +108,11 @@ export class NodeWatcher {
 
   #set(node: V1Node | null): void {
     this.#node = node;
-    this.#o.onChange();
+    this.#options.onChange();
   }
 
   #watchOnce(): Promise<void> {
-    const { client, nodeName, watchTimeoutSeconds } = this.#o;
+    const { client, nodeName, watchTimeoutSeconds } = this.#options;
     return new Promise((resolve, reject) => {
       let failure: unknown;
       const onEvent = (type: WatchEventType, object: unknown) => {

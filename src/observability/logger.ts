@@ -19,4 +19,13 @@ export function createLogger(options: { format: LogFormat; level: LogLevel; node
   });
 }
 
-export type Logger = Pick<winston.Logger, 'error' | 'warn' | 'info' | 'debug'>;
+/** Log metadata: a flat record of what the line is about. */
+export type LogMeta = Readonly<Record<string, unknown>>;
+
+/** What the controller and its parts log through: winston's logger is one, and so is any test's recorder. */
+export interface Logger {
+  error(message: string, meta?: LogMeta): unknown;
+  warn(message: string, meta?: LogMeta): unknown;
+  info(message: string, meta?: LogMeta): unknown;
+  debug(message: string, meta?: LogMeta): unknown;
+}

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { fsErrorText, LabellerError } from '../errors.ts';
 import { formatFeatureFile, writeFileAtomically } from '../nfd/feature-file.ts';
 import type { DesiredState, LabelTarget, ReconcileOutcome } from './label-target.ts';
 
 /** The feature file as a target: rewritten when its content differs from what the devicetree says. */
 export class FeatureFileTarget implements LabelTarget {
   readonly description: string;
-  readonly permissionHint = 'the feature file directory must be writable';
   readonly #path: string;
 
   constructor(path: string) {
@@ -23,11 +23,13 @@ export class FeatureFileTarget implements LabelTarget {
   }
 }
 
+/** The file's text, or undefined when there is none yet (or its folder is missing: the write then says so). */
 function readIfExists(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new LabellerError(code === 'EACCES' || code === 'EPERM' ? 'FEATURES_FOLDER' : 'FEATURES_WRITE', `cannot read ${path}: ${fsErrorText(error)}`, { cause: error });
   }
 }

@@ -18,8 +18,8 @@ export type ReconcileOutcome = { result: 'applied' | 'unchanged'; labels: number
 export interface LabelTarget {
   /** What this target writes, for log lines: `node nano`, `NodeFeature ns/name`, a file path. */
   readonly description: string;
-  /** The permissions a 403 means are missing, for the one log line it gets. */
-  readonly permissionHint: string;
+  /** The permissions a 403 means are missing, for the one log line it gets (targets that call an API). */
+  readonly permissionHint?: string;
   /**
    * Makes the target hold exactly `desired` (of what it owns). `fresh` asks it to re-read instead of
    * trusting cached state. Throws on API/IO failure; the controller backs off and retries.

@@ -7,6 +7,7 @@ import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
 import type { Ownership } from '../node-labels/ownership.ts';
 import { type LabelPlan, observedNode, planLabelPatch } from '../node-labels/plan-patch.ts';
 import { FIGHT_HOLDS_MS, FIGHT_WINDOW_MS, RepairGuard } from '../node-labels/repair-guard.ts';
+import { EpisodeLog } from '../observability/episodes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { DesiredState, LabelTarget, ReconcileOutcome } from './label-target.ts';
@@ -36,13 +37,11 @@ export interface NodeLabelsTargetOptions {
  * are used for that one plan and not kept.
  */
 export class NodeLabelsTarget implements LabelTarget {
-  readonly #o: NodeLabelsTargetOptions;
+  readonly #options: NodeLabelsTargetOptions;
   #watcher: NodeWatcher | undefined;
   /** Our last patch: the node as the server returned it, and the resourceVersion it was planned against. */
   #written: { before: string | undefined; after: V1Node } | undefined;
-  #lastConflicts = '';
-  #lastOutside = '';
-  #eventFailureLogged = false;
+  readonly #episodes: EpisodeLog;
   readonly #guard: RepairGuard;
   /** The watch's callback and stop signal, for a reconcile when a hold ends. */
   #wake: { changed: () => void; signal: AbortSignal } | undefined;
@@ -50,22 +49,23 @@ export class NodeLabelsTarget implements LabelTarget {
   readonly permissionHint = 'the service account needs get, list, watch and patch on nodes';
 
   constructor(options: NodeLabelsTargetOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#guard = new RepairGuard(options.now);
+    this.#episodes = new EpisodeLog(options.logger);
     this.description = `node ${options.nodeName}`;
   }
 
   async watch(changed: () => void, failed: (error: unknown) => void, signal: AbortSignal): Promise<void> {
     this.#wake = { changed, signal };
     const watcher = new NodeWatcher({
-      client: this.#o.client,
-      nodeName: this.#o.nodeName,
+      client: this.#options.client,
+      nodeName: this.#options.nodeName,
       onChange: changed,
       onError: failed,
-      onExpired: () => this.#o.logger.debug('watch resourceVersion expired (410 Gone); listing the node again'),
-      sleep: this.#o.sleep,
-      ...(this.#o.watchRetry === undefined ? {} : { retry: this.#o.watchRetry }),
-      watchTimeoutSeconds: this.#o.watchTimeoutSeconds,
+      onExpired: () => this.#options.logger.debug('watch resourceVersion expired (410 Gone); listing the node again'),
+      sleep: this.#options.sleep,
+      ...(this.#options.watchRetry === undefined ? {} : { retry: this.#options.watchRetry }),
+      watchTimeoutSeconds: this.#options.watchTimeoutSeconds,
     });
     this.#watcher = watcher;
     signal.addEventListener('abort', () => watcher.stop(), { once: true });
@@ -79,31 +79,32 @@ export class NodeLabelsTarget implements LabelTarget {
       async (retry) => {
         const node = fresh || retry > 0 ? await this.#read() : (this.#cached() ?? (await this.#read()));
         if (node === null) {
-          this.#o.logger.warn('node not found; waiting for it to register');
+          this.#episodes.report('registered', 'warn', 'node not found; waiting for it to register');
           return 'waiting';
         }
+        this.#episodes.ok('registered');
         const observed = observedNode(node.metadata);
         const decision = this.#guard.decide(observed.labels, desired);
         const plan = planLabelPatch(observed, desired, {
-          ownership: this.#o.ownership,
-          adoptMatching: this.#o.adoptMatching === true,
+          ownership: this.#options.ownership,
+          adoptMatching: this.#options.adoptMatching === true,
           hold: decision.hold,
           release: decision.release,
         });
         this.#report(plan);
         const labels = Object.keys(desired).length - plan.conflicts.length - decision.release.size;
         if (plan.patch === undefined) return { result: 'unchanged', labels };
-        const updated = await this.#o.client.patchNodeMetadata(this.#o.nodeName, plan.patch);
+        const updated = await this.#options.client.patchNodeMetadata(this.#options.nodeName, plan.patch);
         this.#written = { before: node.metadata?.resourceVersion, after: updated };
         this.#guard.commit(decision, plan.patch.metadata.labels);
-        this.#o.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed, contested: plan.contested });
+        this.#options.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed, contested: plan.contested });
         await this.#recordEvent(updated, labelsEventText(plan));
         await this.#reportFights(updated, decision.repairs, decision.givingUp);
         return { result: 'applied', labels };
       },
       () => {
-        this.#o.metrics.reconciles.inc({ result: 'conflict' });
-        this.#o.logger.debug('node changed while patching; reading it again');
+        this.#options.metrics.reconciles.inc({ result: 'conflict' });
+        this.#options.logger.debug('node changed while patching; reading it again');
       },
     );
   }
@@ -120,19 +121,19 @@ export class NodeLabelsTarget implements LabelTarget {
   }
 
   async #read(): Promise<V1Node | null> {
-    return (await unlessNotFound(this.#o.client.readNode(this.#o.nodeName))) ?? null;
+    return (await unlessNotFound(this.#options.client.readNode(this.#options.nodeName))) ?? null;
   }
 
   #report(plan: LabelPlan): void {
-    this.#o.metrics.labelConflicts.set(plan.conflicts.length);
-    const conflicts = plan.conflicts.join(',');
-    if (conflicts !== '' && conflicts !== this.#lastConflicts) this.#o.logger.warn('labels already set by someone else are left alone', { labels: plan.conflicts });
-    this.#lastConflicts = conflicts;
-    const outside = plan.outside.join(',');
-    if (outside !== '' && outside !== this.#lastOutside) {
-      this.#o.logger.warn('labels this instance set under another prefix are left in place; remove them with cleanup and the old prefix', { labels: plan.outside });
+    this.#options.metrics.labelConflicts.set(plan.conflicts.length);
+    // Said again only when the set of keys changes.
+    if (plan.conflicts.length === 0) this.#episodes.ok('conflicts');
+    else this.#episodes.report('conflicts', 'warn', 'labels already set by someone else are left alone', { labels: plan.conflicts }, plan.conflicts.join(','));
+    if (plan.outside.length === 0) this.#episodes.ok('outside');
+    else {
+      const message = 'labels this instance set under another prefix are left in place; remove them with cleanup and the old prefix';
+      this.#episodes.report('outside', 'warn', message, { labels: plan.outside }, plan.outside.join(','));
     }
-    this.#lastOutside = outside;
   }
 
   /** Says once, in the log, an Event and a metric, which keys were given up; logs each hold as it starts. */
@@ -140,29 +141,28 @@ export class NodeLabelsTarget implements LabelTarget {
     const holding = repairs.filter((key) => this.#guard.holdLeft(key) > 0);
     if (holding.length > 0) {
       const ms = Math.max(...holding.map((key) => this.#guard.holdLeft(key)));
-      this.#o.logger.warn('another writer keeps changing labels this labeller sets; leaving them alone for a while', { labels: holding, seconds: ms / 1000 });
+      this.#options.logger.warn('another writer keeps changing labels this labeller sets; leaving them alone for a while', { labels: holding, seconds: ms / 1000 });
       // Nothing else may happen on the node when the hold ends: look again then.
       const wake = this.#wake;
-      if (wake !== undefined) void this.#o.sleep(ms, wake.signal).then(() => wake.signal.aborted || wake.changed());
+      if (wake !== undefined) void this.#options.sleep(ms, wake.signal).then(() => wake.signal.aborted || wake.changed());
     }
-    this.#o.metrics.contestedLabels.set(this.#guard.givenUp.size);
+    this.#options.metrics.contestedLabels.set(this.#guard.givenUp.size);
     if (givingUp.length === 0) return;
     const minutes = FIGHT_WINDOW_MS / 60_000;
     const message = `another writer changed ${givingUp.join(', ')} again within ${minutes} minutes of each of this labeller's last ${FIGHT_HOLDS_MS.length + 1} repairs; this labeller no longer owns or repairs ${givingUp.length === 1 ? 'it' : 'them'} (see "Contested labels" in the README)`;
-    this.#o.logger.warn(message, { labels: givingUp });
+    this.#options.logger.warn(message, { labels: givingUp });
     await this.#recordEvent(node, { reason: 'LabelsContested', type: 'Warning', message });
   }
 
   async #recordEvent(node: V1Node, text: EventText): Promise<void> {
-    if (!this.#o.events) return;
+    if (!this.#options.events) return;
     try {
-      await this.#o.client.createNodeEvent(nodeEvent(node, text));
+      await this.#options.client.createNodeEvent(nodeEvent(node, text));
+      this.#episodes.ok('events');
     } catch (error) {
-      // An Event is a courtesy: its failure never fails the reconcile, and is reported once.
-      const message = `could not record a ${text.reason} Event in namespace ${NODE_EVENT_NAMESPACE}: ${apiMessage(error)}`;
-      if (!this.#eventFailureLogged) this.#o.logger.warn(`${message} (the service account needs create on events there; --no-events turns them off)`);
-      else this.#o.logger.debug(message);
-      this.#eventFailureLogged = true;
+      // An Event is a courtesy: its failure never fails the reconcile, and is reported once while it lasts.
+      const message = `could not record a ${text.reason} Event in namespace ${NODE_EVENT_NAMESPACE}: ${apiMessage(error)} (the service account needs create on events there; --no-events turns them off)`;
+      this.#episodes.report('events', 'warn', message, undefined, 'events');
     }
   }
 }
