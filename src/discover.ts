@@ -11,7 +11,7 @@ import { TEGRA_GPU_COMPATIBLES } from './hardware/tegra.ts';
 import { computeLabels, type LabelSet } from './labels/compute-labels.ts';
 import { type DevicetreeFeatures, devicetreeFeatures } from './nfd/devicetree-features.ts';
 import { DEFAULT_NODE_NAMES, type Selection, selectNodes } from './selection/select-nodes.ts';
-import { type UnmatchedName, unmatchedNames } from './selection/unlabelled.ts';
+import { type UnmatchedName, unmatchedNames } from './selection/unmatched-names.ts';
 
 /** Which nodes become which labels: the label rules, as the flags set them. */
 export interface LabelRules {

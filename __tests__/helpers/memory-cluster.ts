@@ -5,7 +5,7 @@
 // the real client; this one tests decisions quickly.
 import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
 import type { ClusterClient, WatchEventType } from '../../src/kubernetes/cluster-client.ts';
-import type { LabelPatch } from '../../src/node-labels/plan-patch.ts';
+import type { LabelPatch } from '../../src/patch/plan-patch.ts';
 
 type Listener = { name: string; onEvent: (type: WatchEventType, object: unknown) => void; onDone: (error: unknown) => void };
 export type Method = 'listNode' | 'readNode' | 'patchNodeMetadata' | 'watchNode' | 'createNodeEvent' | 'listNodeNames';

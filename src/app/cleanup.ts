@@ -6,8 +6,8 @@ import { loadKubeConfig } from '../kubernetes/kube-config.ts';
 import { nodeFeatureClient } from '../kubernetes/node-feature-client.ts';
 import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
 import { MANAGED_BY_SELECTOR, nodeFeatureName } from '../nfd/node-feature.ts';
-import type { Ownership } from '../node-labels/ownership.ts';
-import { observedNode, planLabelPatch } from '../node-labels/plan-patch.ts';
+import type { Ownership } from '../patch/ownership.ts';
+import { observedNode, planLabelPatch } from '../patch/plan-patch.ts';
 import type { CleanupOptions } from './options.ts';
 
 /** Where cleanup reports: one line per node on `out`, failures on `error`. */

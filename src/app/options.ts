@@ -2,8 +2,8 @@
 // imported back: everything below takes these types, never Commander's flags.
 import type { TreeLocation } from '../devicetree/load-tree.ts';
 import type { LabelRules } from '../discover.ts';
-import type { Ownership } from '../node-labels/ownership.ts';
 import type { LogFormat, LogLevel } from '../observability/logger.ts';
+import type { Ownership } from '../patch/ownership.ts';
 
 /** Where the labels are published. */
 export type TargetOptions = { readonly kind: 'node' } | { readonly kind: 'features-file'; readonly path: string } | { readonly kind: 'node-feature'; readonly namespace: string };

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { NVIDIA_KEYS } from '../facts/nvidia-labels.ts';
 import { isValidDnsLabel, isValidDnsSubdomain } from '../labels/kubernetes-names.ts';
-import { type Ownership, ownership } from '../node-labels/ownership.ts';
+import { type Ownership, ownership } from '../patch/ownership.ts';
 import { accepting } from './arg-parsers.ts';
 import { type LabelFlags, tegraPrefixOf } from './tree-options.ts';
 import { UsageError } from './usage-error.ts';

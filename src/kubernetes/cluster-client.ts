@@ -1,5 +1,5 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Node, Watch } from '@kubernetes/client-node';
-import type { LabelPatch } from '../node-labels/plan-patch.ts';
+import type { LabelPatch } from '../patch/plan-patch.ts';
 import { namesInPages } from './list-pages.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

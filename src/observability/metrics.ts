@@ -3,7 +3,11 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** The controller's Prometheus series, named `dt_node_labeller_<noun>_<unit|total>`, on a registry of its own. */
 export class ControllerMetrics {
   readonly registry = new Registry();
-  readonly labelsApplied = new Gauge({ name: 'dt_node_labeller_labels', help: 'Labels the target holds as this labeller set them: the devicetree\'s, less keys left to other writers', registers: [this.registry] });
+  readonly labelsApplied = new Gauge({
+    name: 'dt_node_labeller_labels',
+    help: "Labels the target holds as this labeller set them: the devicetree's, less keys left to other writers",
+    registers: [this.registry],
+  });
   readonly labelConflicts = new Gauge({
     name: 'dt_node_labeller_label_conflicts',
     help: 'Labels the devicetree yields that someone else already set on the node (left alone)',

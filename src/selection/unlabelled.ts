@@ -1,7 +1,7 @@
-// "Why is my GPU not labelled?": nodes that look like GPUs or AI accelerators but gave no labels, and -n
-// names that matched nothing. Hints for `labels -o wide` and warnings, never labels themselves.
+// "Why is my GPU not labelled?": nodes that look like GPUs or AI accelerators but gave no labels. Hints
+// for `labels -o wide`, never labels themselves.
 import type { DtNode } from '../devicetree/tree.ts';
-import { nameMatches, type Selection } from './select-nodes.ts';
+import type { Selection } from './select-nodes.ts';
 
 export interface UnlabelledDevice {
   readonly node: DtNode;
@@ -50,26 +50,4 @@ export function unlabelledAccelerators(root: DtNode, selection: Selection): Unla
     found.push({ node, selectedButDisabled: disabled.has(node) });
   }
   return found;
-}
-
-export interface UnmatchedName {
-  readonly name: string;
-  /** Base names of nodes whose compatible mentions the name (-n sdhci → mmc, for mmc@700b0600 "nvidia,tegra210-sdhci"). */
-  readonly suggestions: readonly string[];
-}
-
-/** The requested names that match no node at all, each with the node names the user may have meant. */
-export function unmatchedNames(root: DtNode, names: readonly string[]): UnmatchedName[] {
-  if (names.length === 0) return []; // the usual run, without -n: no second walk of the tree
-  const nodes = [...root.walk()];
-  return [...new Set(names)]
-    .filter((name) => !nodes.some((node) => nameMatches(node.name, name)))
-    .map((name) => {
-      const word = new RegExp(`(^|[^a-z0-9])${name.toLowerCase().replace(/[.+]/g, '\\$&')}([^a-z0-9]|$)`);
-      const suggestions = new Set<string>();
-      for (const node of nodes) {
-        if (node.compatibles.some((compatible) => word.test(compatible.toLowerCase()))) suggestions.add(node.baseName);
-      }
-      return { name, suggestions: [...suggestions].sort().slice(0, 5) };
-    });
 }

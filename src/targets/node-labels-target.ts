@@ -4,12 +4,12 @@ import type { RetryBackoff, Sleep } from '../kubernetes/backoff.ts';
 import { type ClusterClient, NODE_EVENT_NAMESPACE } from '../kubernetes/cluster-client.ts';
 import { NodeWatcher } from '../kubernetes/node-watcher.ts';
 import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
-import type { Ownership } from '../node-labels/ownership.ts';
-import { type LabelPlan, observedNode, planLabelPatch } from '../node-labels/plan-patch.ts';
-import { FIGHT_HOLDS_MS, FIGHT_WINDOW_MS, RepairGuard } from '../node-labels/repair-guard.ts';
 import { EpisodeLog } from '../observability/episodes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
+import type { Ownership } from '../patch/ownership.ts';
+import { type LabelPlan, observedNode, planLabelPatch } from '../patch/plan-patch.ts';
+import { FIGHT_HOLDS_MS, FIGHT_WINDOW_MS, RepairGuard } from '../patch/repair-guard.ts';
 import type { DesiredState, LabelTarget, ReconcileOutcome } from './label-target.ts';
 
 export interface NodeLabelsTargetOptions {

@@ -2,7 +2,7 @@
 // the holds after the first and second fight (1 and 8 minutes), and giving the key up at the third.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RepairGuard } from '../../src/node-labels/repair-guard.ts';
+import { RepairGuard } from '../../src/patch/repair-guard.ts';
 
 const KEY = 'nvidia.com/gpu.present';
 const MIN = 60_000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ownedLabels, ownership } from '../../src/node-labels/ownership.ts';
-import { type LabelPlan, type ObservedNode, observedNode, planLabelPatch as plan_ } from '../../src/node-labels/plan-patch.ts';
+import { ownedLabels, ownership } from '../../src/patch/ownership.ts';
+import { type LabelPlan, type ObservedNode, observedNode, planLabelPatch as plan_ } from '../../src/patch/plan-patch.ts';
 
 const P = 'beta.devicetree.org';
 /** The annotation every release has used for the default instance: written out, not computed. */
