@@ -1,12 +1,11 @@
 import { Command, Option } from 'commander';
 import type { CleanupOptions } from '../app/options.ts';
-import { DEFAULT_PREFIX } from '../labels/compute-labels.ts';
 import { addClusterOptions, type ClusterFlags, clusterAccess, resolveNodeName } from './cluster-options.ts';
 import type { CliIo } from './io.ts';
 import { addInstanceOption, type InstanceFlags, labelOwnership } from './ownership-options.ts';
 import type { ExitCodeSink } from './program.ts';
 import { addTargetOptions, type TargetFlags, targetOptions } from './target-options.ts';
-import { type LabelFlags, parsePrefix } from './tree-options.ts';
+import { addPrefixOptions, type LabelFlags } from './tree-options.ts';
 
 interface CleanupFlags extends ClusterFlags, TargetFlags, InstanceFlags, Pick<LabelFlags, 'prefix' | 'tegraPrefix'> {
   allNodes?: boolean;
@@ -16,9 +15,7 @@ interface CleanupFlags extends ClusterFlags, TargetFlags, InstanceFlags, Pick<La
 export function cleanupCommand(io: CliIo, setExitCode: ExitCodeSink): Command {
   const command = new Command('cleanup').description('remove the labels a labeller instance set, from this node or from every node');
   addClusterOptions(command, 'the Node to clean').addOption(new Option('--all-nodes', 'clean every Node in the cluster (for a Helm pre-delete hook)').conflicts('nodeName'));
-  command
-    .addOption(new Option('--prefix <prefix>', 'label key prefix of the instance to clean up').argParser(parsePrefix).default(DEFAULT_PREFIX))
-    .addOption(new Option('--tegra-prefix <prefix>', "its Jetson facts' key prefix (default: tegra.<prefix>)").argParser(parsePrefix));
+  addPrefixOptions(command, ' of the instance to clean up');
   addInstanceOption(command);
   addTargetOptions(command, 'remove');
   return command.action(async (flags: CleanupFlags) => {

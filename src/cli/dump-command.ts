@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { toDts } from '../devicetree/dts-writer.ts';
+import { jsonForTerminal } from '../devicetree/errors.ts';
 import { loadTree } from '../devicetree/load-tree.ts';
 import { toJsonTree } from '../devicetree/tree-json.ts';
 import type { CliIo } from './io.ts';
@@ -18,8 +19,7 @@ export function dumpCommand(io: CliIo): Command {
   command.addOption(new Option('-o, --output <format>', 'output format').choices(DUMP_FORMATS).default('dts'));
   return command.action((flags: DumpFlags) => {
     const tree = loadTree(treeLocation(flags));
-    // JSON leaves DEL and the C1 controls (U+0080-U+009F, which include a CSI) raw; escape them for terminals.
-    const json = () => JSON.stringify(toJsonTree(tree), null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const json = () => jsonForTerminal(JSON.stringify(toJsonTree(tree), null, 2));
     io.out(flags.output === 'dts' ? toDts(tree) : `${json()}\n`);
   });
 }

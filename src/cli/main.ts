@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // Entry point of the dt-node-labeller command: everything lives in program.ts, loaded only once the Node.js
 // version is known to be one the bundle supports, so an older Node says so instead of failing obscurely.
+// The build defines the minimum from package.json's engines (scripts/build.ts); run from src/ (tests),
+// the globals are absent and the check is skipped: scripts/check-node.mjs guards that path.
+declare const __MIN_NODE_MAJOR__: number | undefined;
+declare const __MIN_NODE_MINOR__: number | undefined;
+const wantMajor = typeof __MIN_NODE_MAJOR__ === 'number' ? __MIN_NODE_MAJOR__ : 0;
+const wantMinor = typeof __MIN_NODE_MINOR__ === 'number' ? __MIN_NODE_MINOR__ : 0;
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 19)) {
-  process.stderr.write(`error: dt-node-labeller needs Node.js >=22.19 (24 LTS recommended); this is Node.js ${process.versions.node}\n`);
+if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
+  process.stderr.write(`error: dt-node-labeller needs Node.js >=${wantMajor}.${wantMinor} (24 LTS recommended); this is Node.js ${process.versions.node}\n`);
   process.exitCode = 1;
 } else {
   // --debug prints stack traces: map them back to src/ through the bundle's source maps (loaded from here on).

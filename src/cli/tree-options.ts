@@ -31,13 +31,18 @@ export function treeLocation(flags: TreeSourceFlags): TreeLocation {
   return { hostRoot: flags.hostRoot };
 }
 
+/** --prefix and --tegra-prefix, which name an instance's key namespaces (`labels`, `run` and `cleanup`). */
+export function addPrefixOptions(command: Command, which: string): Command {
+  return command
+    .addOption(new Option('--prefix <prefix>', `label key prefix${which} (a DNS subdomain)`).argParser(parsePrefix).default(DEFAULT_PREFIX))
+    .addOption(new Option('--tegra-prefix <prefix>', 'key prefix of the Jetson facts (default: tegra.<prefix>)').argParser(parsePrefix));
+}
+
 /** -n/--nodes, --prefix, --include-disabled and the Jetson facts: which nodes become which labels. */
 export function addLabelOptions(command: Command): Command {
-  return command
+  return addPrefixOptions(command, '')
     .addOption(new Option('-n, --nodes <names...>', 'more node names to label besides the root, cpu, gpu and known GPUs (space- or comma-separated)').argParser(splitNames))
-    .addOption(new Option('--prefix <prefix>', 'label key prefix (a DNS subdomain)').argParser(parsePrefix).default(DEFAULT_PREFIX))
     .addOption(new Option('--include-disabled', 'also label nodes whose status is not "okay"'))
-    .addOption(new Option('--tegra-prefix <prefix>', 'key prefix of the Jetson facts (default: tegra.<prefix>)').argParser(parsePrefix))
     .addOption(new Option('--no-tegra-facts', 'do not add Jetson facts (SoC, module, GPU compute capability, L4T release)'))
     .addOption(new Option('--nvidia-gpu-present', `also set ${NVIDIA_GPU_PRESENT}=true on a node with an enabled Tegra GPU (for NVIDIA's device plugin and GFD charts)`))
     .addOption(
@@ -101,4 +106,4 @@ function splitNames(value: string, previous: string[] = []): string[] {
   return [...previous, ...names];
 }
 
-export const parsePrefix = accepting(isValidDnsSubdomain, 'must be a DNS subdomain such as beta.devicetree.org');
+const parsePrefix = accepting(isValidDnsSubdomain, 'must be a DNS subdomain such as beta.devicetree.org');

@@ -19,11 +19,17 @@ export type FdtErrorCode =
   | 'TOO_LARGE' // totalsize above MAX_BLOB_BYTES; property names or node paths that add up to more than allowed
   | 'TOO_MANY'; // more than MAX_NODES nodes, MAX_PROPERTIES properties or MAX_MEMORY_RESERVATIONS reservations
 
+/** A character as a JSON \uXXXX escape. */
+const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 /**
  * A name from a devicetree, quoted for a one-line message: JSON escapes, and also DEL and every
  * non-ASCII character as \uXXXX, since C1 controls (U+0080-U+009F) can drive a terminal too.
  */
-export const quoteName = (name: string): string => JSON.stringify(name).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const quoteName = (name: string): string => JSON.stringify(name).replace(/[\u007f-\uffff]/g, unicodeEscape);
+
+/** JSON for a terminal: JSON leaves DEL and the C1 controls (U+0080-U+009F, which include a CSI) raw. */
+export const jsonForTerminal = (json: string): string => json.replace(/[\u007f-\u009f]/g, unicodeEscape);
 
 /** Text from a devicetree for a message or warning: as it is when plain printable ASCII, else quoted. */
 export const printable = (text: string): string => (/^[\x20-\x7e]*$/.test(text) ? text : quoteName(text));

@@ -2,9 +2,10 @@
 // nvidia-l4t-core package writes /etc/nv_tegra_release, whose first line reads
 //   # R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: ...
 // This reads that line under the host root (the chart mounts only this one file) and nothing else.
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsErrorText } from '../errors.ts';
+import { openRegularFile, readInto } from '../devicetree/bounded-read.ts';
+import { DevicetreeSourceError } from '../devicetree/errors.ts';
 
 /** Where JetPack records the L4T release, relative to the host root. */
 const L4T_RELEASE_FILE = 'etc/nv_tegra_release';
@@ -38,21 +39,22 @@ export function readL4tRelease(hostRoot: string): L4tReleaseReading {
   try {
     text = readHead(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { absent: path };
-    return { unusable: `${path}: ${fsErrorText(error)}` };
+    if (error instanceof DevicetreeSourceError && error.reason === 'ABSENT') return { absent: path };
+    return { unusable: error instanceof Error ? error.message : String(error) };
   }
   const release = parseL4tRelease(text, path);
   return release === undefined ? { unusable: `${path}: the first line is not "# R<major> (release), REVISION: <revision>, ..."` } : { release };
 }
 
-/** The first MAX_READ bytes: enough for the first line, bounded whatever the file is (O_NONBLOCK: a FIFO cannot hang us). */
+/**
+ * The first MAX_READ bytes: enough for the first line, through the devicetree reader's bounded reads, so a
+ * FIFO or a device in its place is refused, not waited on or read forever.
+ */
 function readHead(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = openRegularFile(path, (kind) => new DevicetreeSourceError(`${path}: is ${kind}, not a file`));
   try {
     const buffer = Buffer.alloc(MAX_READ);
-    const length = readSync(fd, buffer, 0, MAX_READ, null);
-    return buffer.toString('latin1', 0, length);
+    return buffer.toString('latin1', 0, readInto(fd, buffer, 0, path));
   } finally {
     closeSync(fd);
   }
