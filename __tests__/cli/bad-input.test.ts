@@ -121,6 +121,18 @@ const ROWS: Record<string, Row> = {
     line: /^error: KUBECONFIG names .*missing-kubeconfig, which does not exist$/,
     env: { KUBECONFIG: '/nonexistent/missing-kubeconfig' },
   },
+  // A features folder that is not there is a usage error at start (issue 17, defect 5); one that goes away
+  // later is retried at the refused pace (targets/feature-file-target.test.ts).
+  'run --nfd-features-file in a missing folder': {
+    args: (d) => ['run', '--once', '--dtb', NANO, '--nfd-features-file', join(d, 'no-features.d', 'dt-node-labeller')],
+    code: 2,
+    line: /--nfd-features-file.*the folder .*no-features\.d does not exist \(is NFD's features\.d mounted there\?\)/,
+  },
+  'run --nfd-features-file naming a folder': {
+    args: (d) => ['run', '--once', '--dtb', NANO, '--nfd-features-file', d],
+    code: 2,
+    line: /--nfd-features-file.* is a folder; name the file to write in it/,
+  },
   'plain HTTP to a remote server': {
     args: () => ['run', '--once', '--dtb', NANO, '--api-server', 'http://192.0.2.1:8080'],
     code: 1,

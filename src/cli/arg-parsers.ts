@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { fsErrorText } from '../errors.ts';
 
@@ -27,5 +28,33 @@ export function existingFolder(value: string): string {
     throw new InvalidArgumentError(code === 'ENOENT' || code === 'ENOTDIR' ? `${value} does not exist` : `${value}: ${fsErrorText(error)}`);
   }
   if (!isFolder) throw new InvalidArgumentError(`${value} is not a folder`);
+  return value;
+}
+
+/**
+ * A file to write in a folder that exists and may be written (--nfd-features-file): a mistyped or unmounted
+ * folder is a usage error at start, not a retry loop. One that goes away later is retried (FEATURES_FOLDER).
+ */
+export function fileInWritableFolder(value: string): string {
+  const folder = dirname(existingFolderOf(value));
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch (error) {
+    throw new InvalidArgumentError(`the folder ${folder} is not writable (${fsErrorText(error)})`);
+  }
+  return value;
+}
+
+function existingFolderOf(value: string): string {
+  nonEmpty(value);
+  const folder = dirname(value);
+  let isFolder = false;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isFolder) throw new InvalidArgumentError(`the folder ${folder} does not exist (is NFD's features.d mounted there?)`);
+  if (statSync(value, { throwIfNoEntry: false })?.isDirectory() === true) throw new InvalidArgumentError(`${value} is a folder; name the file to write in it`);
   return value;
 }

@@ -1,14 +1,14 @@
 import { type Command, Option } from 'commander';
 import type { TargetOptions } from '../app/options.ts';
 import { isValidDnsLabel } from '../labels/kubernetes-names.ts';
-import { accepting, nonEmpty } from './arg-parsers.ts';
+import { accepting, fileInWritableFolder } from './arg-parsers.ts';
 
 /** --nfd-features-file / --publish-nodefeature: where labels go when NFD, not the labeller, owns node labels. */
 export function addTargetOptions(command: Command, verb: string): Command {
   return command
     .addOption(
       new Option('--nfd-features-file <path>', `${verb} the labels in this NFD feature file (in NFD's features.d/) instead of on the node`)
-        .argParser(nonEmpty)
+        .argParser(fileInWritableFolder)
         .conflicts('publishNodefeature'),
     )
     .addOption(new Option('--publish-nodefeature', `${verb} the labels in an NFD NodeFeature object for nfd-master, instead of on the node`))
