@@ -1,7 +1,7 @@
 // What the dry run loads: `labels` and `dump` must not pay for the controller. The bundle's chunks are
 // followed through their static imports (dynamic import() is what defers `run` and `cleanup`) from the
-// entry and the program chunk it loads, and none of them may pull in client-node, prom-client or node:http
-// (whose ESM facade loads Node's fetch stack: ~25 ms at every start).
+// entry and the program chunk it loads, and none of them may pull in client-node, prom-client, winston, the
+// YAML library or node:http (whose ESM facade loads Node's fetch stack: ~25 ms at every start).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,4 +28,23 @@ test("the dry run's start-up path loads no controller code and no node:http", ()
   const offending = (pattern: RegExp) => files.filter((file) => pattern.test(readFileSync(join(DIST, file), 'utf8')));
   assert.deepEqual(offending(/from\s*"node:https?"/), [], 'an ESM import of node:http on the start-up path');
   assert.deepEqual(offending(/CoreV1Api|collectDefaultMetrics/), [], 'client-node or prom-client on the start-up path');
+  // winston names itself in its bundled package.json; yaml's stringify options name its scalar types.
+  assert.deepEqual(offending(/name:"winston"|QUOTE_DOUBLE:|defaultStringType:"PLAIN"/), [], 'winston or the YAML library on the start-up path');
+});
+
+test('no chunk imports a Node built-in as an ES module: they come through require() (scripts/build.ts), but for the banner', () => {
+  for (const file of [
+    join('dt-node-labeller.js'),
+    ...readdirSync(join(DIST, 'chunks'))
+      .filter((name) => name.endsWith('.js'))
+      .map((name) => join('chunks', name)),
+  ]) {
+    const text = readFileSync(join(DIST, file), 'utf8');
+    const imports = [...text.matchAll(/from\s*["'](node:[a-z_/]+)["']/g)].map((m) => m[1]);
+    assert.deepEqual(
+      imports.filter((name) => name !== 'node:module'),
+      [],
+      file,
+    );
+  }
 });
