@@ -93,6 +93,9 @@ try {
       start_ms: med((s) => s.startMs),
       bare_node_rss_mib: med((s) => s.bare.rss),
       runs_ok: samples.length,
+      // Every run's figures, in run order: a median hides starts that keep freed heap (issue 18's outliers).
+      rss_runs_mib: samples.map((s) => round(s.labeller.rss)),
+      anon_runs_mib: samples.map((s) => round(s.labeller.anon)),
     };
   });
 
@@ -101,7 +104,10 @@ try {
   for (const row of rows) {
     const what = `${row.entry}, ${row.node_flags}`;
     if ('error' in row) console.error(`  failed: ${row.error}   ${what}`);
-    else console.error(`  ${[row.rss_mib, row.hwm_mib, row.anon_mib, row.file_mib, row.start_ms, row.bare_node_rss_mib].map((v) => v.toFixed(1).padEnd(6)).join(' ')} ${what}`);
+    else {
+      console.error(`  ${[row.rss_mib, row.hwm_mib, row.anon_mib, row.file_mib, row.start_ms, row.bare_node_rss_mib].map((v) => v.toFixed(1).padEnd(6)).join(' ')} ${what}`);
+      console.error(`         runs: rss ${row.rss_runs_mib.join(' ')}; anon ${row.anon_runs_mib.join(' ')}`);
+    }
   }
   console.log(JSON.stringify({ idle_s: IDLE_MS / 1000, runs: RUNS, cases: rows }));
 } finally {

@@ -2,7 +2,7 @@
 // imported back: everything below takes these types, never Commander's flags.
 import type { TreeLocation } from '../devicetree/load-tree.ts';
 import type { LabelRules } from '../discover.ts';
-import type { LogFormat, LogLevel } from '../observability/logger.ts';
+import type { LogFormat, LogLevel } from '../observability/log-levels.ts';
 import type { Ownership } from '../patch/ownership.ts';
 
 /** Where the labels are published. */

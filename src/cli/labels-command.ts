@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { stringify } from 'yaml';
 import { type Discovery, discover } from '../discover.ts';
 import { discoveryWarnings } from '../discover-warnings.ts';
 import { selectingName, unlabelledAccelerators } from '../selection/unlabelled.ts';
@@ -26,7 +25,7 @@ export function labelsCommand(io: CliIo): Command {
       .choices(OUTPUT_FORMATS)
       .default('text'),
   );
-  return command.action((flags: LabelsFlags) => {
+  return command.action(async (flags: LabelsFlags) => {
     const rules = labelRules(flags);
     const result = discover({ location: treeLocation(flags), ...rules, features: flags.output === 'nodefeature' });
     for (const node of result.selection.disabled) io.warn(`skipped ${printable(node.path)}: status is ${JSON.stringify(node.status ?? '')} (use --include-disabled to label it)`);
@@ -34,8 +33,10 @@ export function labelsCommand(io: CliIo): Command {
     for (const line of discoveryWarnings(result)) io.warn(line);
     if (Object.keys(result.labels).length === 0) io.warn(`${printable(result.tree.source.path)} yields no labels`);
     if (flags.output === 'wide') io.out(formatWide(result));
-    else if (flags.output === 'nodefeature') io.out(stringify({ spec: { labels: result.labels, features: result.features?.features } }));
-    else io.out(formatLabels(result.labels, flags.output));
+    else if (flags.output === 'nodefeature') {
+      const { plainYaml } = await import('./yaml-output.ts');
+      io.out(plainYaml({ spec: { labels: result.labels, features: result.features?.features } }));
+    } else io.out(await formatLabels(result.labels, flags.output));
   });
 }
 

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseListenAddress } from '../app/listen-address.ts';
 import type { RunOptions } from '../app/options.ts';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../observability/logger.ts';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../observability/log-levels.ts';
 import { addClusterOptions, type ClusterFlags, clusterAccess, resolveNodeName } from './cluster-options.ts';
 import { type Interval, intervalParser } from './duration.ts';
 import { addInstanceOption, type InstanceFlags, labelOwnership } from './ownership-options.ts';

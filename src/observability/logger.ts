@@ -1,8 +1,6 @@
 import winston from 'winston';
 
-export type LogFormat = 'json' | 'text';
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import type { LogFormat, LogLevel } from './log-levels.ts';
 
 /** winston on stderr; every line carries the node name, so logs from a whole DaemonSet can be told apart. */
 export function createLogger(options: { format: LogFormat; level: LogLevel; node: string }): winston.Logger {
