@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { apiMessage, apiStatus } from '../../src/kubernetes/api-errors.ts';
+import { httpStatus } from '../../src/errors.ts';
+import { apiMessage } from '../../src/kubernetes/api-errors.ts';
 import { type ClusterClient, kubernetesClient, WATCH_IDLE_TIMEOUT_MS, type WatchEventType } from '../../src/kubernetes/cluster-client.ts';
 import { loadKubeConfig } from '../../src/kubernetes/kube-config.ts';
 import { nodeFeatureClient } from '../../src/kubernetes/node-feature-client.ts';
@@ -197,7 +198,7 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     proxy.dropConnections();
     const error = await run.done;
     assert.ok(error instanceof Error, `an error, got ${String(error)}`);
-    assert.equal(apiStatus(error), undefined, 'no HTTP status: the watcher backs off and resumes');
+    assert.equal(httpStatus(error), undefined, 'no HTTP status: the watcher backs off and resumes');
   });
 
   test("a merge patch guarded by a stale resourceVersion is a 409 with the server's message", async () => {
@@ -211,7 +212,7 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
       () => undefined,
       (e: unknown) => e,
     );
-    assert.equal(apiStatus(error), 409);
+    assert.equal(httpStatus(error), 409);
     assert.match(apiMessage(error), /the object has been modified/);
     const request = proxy.records.find((r) => r.method === 'PATCH');
     assert.equal(request?.status, 409);
@@ -221,7 +222,7 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
 
   test('a missing node reads as 404; no answer at all has no status', async () => {
     assert.equal(
-      apiStatus(
+      httpStatus(
         await client.readNode('absent').then(
           () => undefined,
           (e: unknown) => e,
@@ -235,7 +236,7 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
         () => undefined,
         (e: unknown) => e,
       );
-      assert.equal(apiStatus(error), undefined);
+      assert.equal(httpStatus(error), undefined);
       assert.match(apiMessage(error), /ECONNREFUSED/);
     } finally {
       await proxy.refuse(false);
@@ -250,7 +251,7 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     const stored = await features.getNodeFeature('nfd', wanted.metadata.name);
     assert.deepEqual(stored?.spec, wanted.spec);
     assert.equal(
-      apiStatus(
+      httpStatus(
         await features.createNodeFeature('nfd', wanted).then(
           () => undefined,
           (e: unknown) => e,
@@ -265,7 +266,7 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
       () => undefined,
       (e: unknown) => e,
     );
-    assert.equal(apiStatus(stale), 409, 'a replace with the old resourceVersion conflicts');
+    assert.equal(httpStatus(stale), 409, 'a replace with the old resourceVersion conflicts');
     assert.equal(await features.deleteNodeFeature('nfd', wanted.metadata.name), true);
     assert.equal(await features.deleteNodeFeature('nfd', wanted.metadata.name), false);
   });

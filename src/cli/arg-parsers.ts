@@ -36,7 +36,10 @@ export function existingFolder(value: string): string {
  * folder is a usage error at start, not a retry loop. One that goes away later is retried (FEATURES_FOLDER).
  */
 export function fileInWritableFolder(value: string): string {
-  const folder = dirname(existingFolderOf(value));
+  nonEmpty(value);
+  const folder = dirname(value);
+  if (!isFolder(folder)) throw new InvalidArgumentError(`the folder ${folder} does not exist (is NFD's features.d mounted there?)`);
+  if (isFolder(value)) throw new InvalidArgumentError(`${value} is a folder; name the file to write in it`);
   try {
     accessSync(folder, constants.W_OK);
   } catch (error) {
@@ -45,16 +48,11 @@ export function fileInWritableFolder(value: string): string {
   return value;
 }
 
-function existingFolderOf(value: string): string {
-  nonEmpty(value);
-  const folder = dirname(value);
-  let isFolder = false;
+/** True when `path` is a folder; false when it is anything else, or cannot be looked at. */
+function isFolder(path: string): boolean {
   try {
-    isFolder = statSync(folder).isDirectory();
+    return statSync(path).isDirectory();
   } catch {
-    // reported below
+    return false;
   }
-  if (!isFolder) throw new InvalidArgumentError(`the folder ${folder} does not exist (is NFD's features.d mounted there?)`);
-  if (statSync(value, { throwIfNoEntry: false })?.isDirectory() === true) throw new InvalidArgumentError(`${value} is a folder; name the file to write in it`);
-  return value;
 }

@@ -37,12 +37,10 @@ export class DesiredLabels {
     this.#episodes = new EpisodeLog(logger);
   }
 
-  /** The last labels read; undefined until a read succeeded. Kept when a later read fails. */
-  get labels(): Readonly<Record<string, string>> | undefined {
-    return this.#current?.labels;
-  }
-
-  /** The last labels and (when the discovery computes them) NFD features read; kept like the labels. */
+  /**
+   * The last labels and (when the discovery computes them) NFD features read; undefined until a read
+   * succeeded. Kept when a later read fails.
+   */
   get current(): DesiredState | undefined {
     return this.#current;
   }

@@ -1,12 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { httpStatus, isNoAnswer, LabellerError } from '../errors.ts';
 
-/**
- * The HTTP status of a failed API call, or undefined when no response came (connection refused, reset,
- * timeout).
- */
-export const apiStatus = httpStatus;
-
 /** A guarded write that met 409 Conflict again and again: someone else keeps changing the object. */
 export class ConflictError extends LabellerError {
   override readonly name = 'ConflictError';
@@ -22,7 +16,7 @@ export class ConflictError extends LabellerError {
  */
 export function apiErrorCode(error: unknown): string | undefined {
   if (error instanceof ConflictError) return undefined;
-  const status = apiStatus(error);
+  const status = httpStatus(error);
   if (status !== undefined) return String(status);
   return isNoAnswer(error) ? 'none' : undefined;
 }
@@ -47,7 +41,7 @@ function statusBody(error: ApiException<unknown>): { message?: unknown; reason?:
  * HTML page) means the URL is not a Kubernetes API server, which is an error, not "not registered yet".
  */
 export function isNotFound(error: unknown): boolean {
-  if (apiStatus(error) !== 404) return false;
+  if (httpStatus(error) !== 404) return false;
   if (!(error instanceof ApiException)) return true;
   return statusBody(error)?.reason === 'NotFound';
 }

@@ -1,5 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { apiStatus } from './api-errors.ts';
+import { httpStatus } from '../errors.ts';
 import { Backoff, RetryBackoff, type Sleep } from './backoff.ts';
 import type { ClusterClient, WatchEventType } from './cluster-client.ts';
 
@@ -76,7 +76,7 @@ export class NodeWatcher {
       } catch (error) {
         if (this.#abort.signal.aborted) break;
         if (now() - started >= HEALTHY_WATCH_MS) this.#healthy();
-        if (apiStatus(error) === 410) {
+        if (httpStatus(error) === 410) {
           this.#resourceVersion = undefined;
           this.#options.onExpired?.();
           delay = this.#expiredInARow++ === 0 ? 0 : this.#expired.next();

@@ -1,4 +1,5 @@
-import { apiStatus, ConflictError } from './api-errors.ts';
+import { httpStatus } from '../errors.ts';
+import { ConflictError } from './api-errors.ts';
 
 /** How often a resourceVersion-guarded write is re-read and re-planned after 409 Conflict before giving up. */
 const CONFLICT_RETRIES = 5;
@@ -13,7 +14,7 @@ export async function retryOnConflict<T>(what: string, attempt: (retry: number) 
     try {
       return await attempt(retry);
     } catch (error) {
-      if (apiStatus(error) !== 409) throw error;
+      if (httpStatus(error) !== 409) throw error;
       onConflict?.();
     }
   }
