@@ -27,7 +27,8 @@ test("the dry run's start-up path loads no controller code and no node:http", ()
   const files = [...reachable(join('chunks', program), reachable(entry))];
   const offending = (pattern: RegExp) => files.filter((file) => pattern.test(readFileSync(join(DIST, file), 'utf8')));
   assert.deepEqual(offending(/from\s*"node:https?"/), [], 'an ESM import of node:http on the start-up path');
-  assert.deepEqual(offending(/CoreV1Api|collectDefaultMetrics/), [], 'client-node or prom-client on the start-up path');
+  // client-node names itself in its User-Agent.
+  assert.deepEqual(offending(/kubernetes-client-javascript|collectDefaultMetrics/), [], 'client-node or prom-client on the start-up path');
   // winston names itself in its bundled package.json; yaml's stringify options name its scalar types.
   assert.deepEqual(offending(/name:"winston"|QUOTE_DOUBLE:|defaultStringType:"PLAIN"/), [], 'winston or the YAML library on the start-up path');
 });
@@ -47,4 +48,21 @@ test('no chunk imports a Node built-in as an ES module: they come through requir
       file,
     );
   }
+});
+
+/** Every chunk's text, for what no chunk may carry. */
+function allChunks(): string {
+  return readdirSync(join(DIST, 'chunks'))
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => readFileSync(join(DIST, 'chunks', name), 'utf8'))
+    .join('\n');
+}
+
+test("the controller carries client-node's configuration and Watch, not its generated API classes and models, and undici's fetch and agents, not its index (issue 18)", () => {
+  const text = allChunks();
+  assert.match(text, /kubernetes-client-javascript/, 'client-node itself (its User-Agent) is bundled');
+  // Generated model classes name their attribute types as strings; CoreV1Api would bring all 759 of them.
+  assert.doesNotMatch(text, /"V1PodSpec"/, "client-node's models (CoreV1Api, ObjectSerializer) are bundled");
+  // undici's index requires the mock and snapshot agents; Agent, ProxyAgent and fetch do not.
+  assert.doesNotMatch(text, /MockAgent|SnapshotAgent/, "undici's index is bundled (scripts/build.ts undiciForClientNode)");
 });

@@ -1,5 +1,6 @@
-import { CoreV1Api, type CoreV1Event, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Node, Watch } from '@kubernetes/client-node';
+import { type CoreV1Event, type KubeConfig, type V1Node, type V1NodeList, Watch } from '@kubernetes/client-node';
 import type { LabelPatch } from '../patch/plan-patch.ts';
+import { apiRequester, segment } from './api-request.ts';
 import { namesInPages } from './list-pages.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -52,7 +53,7 @@ export const WATCH_IDLE_TIMEOUT_MS = 120_000;
 const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeoutMs?: number } = {}): ClusterClient {
-  const core = config.makeApiClient(CoreV1Api);
+  const request = apiRequester(config);
   const watch = new Watch(config);
   // requestTimeoutMs is private in client-node's typings but is the only knob; cluster-client.test.ts pins
   // that it still works for the locked version.
@@ -60,23 +61,31 @@ export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeout
   Reflect.set(watch, 'requestTimeoutMs', options.watchIdleTimeoutMs ?? WATCH_IDLE_TIMEOUT_MS);
   return {
     async listNode(name) {
-      const list = await core.listNode({ fieldSelector: byName(name) });
+      const list = await request<V1NodeList>('GET', '/api/v1/nodes', { query: { fieldSelector: byName(name) } });
       return { node: list.items[0], resourceVersion: list.metadata?.resourceVersion ?? '' };
     },
-    readNode: (name) => core.readNode({ name }),
+    readNode: (name) => request('GET', `/api/v1/nodes/${segment(name)}`),
     listNodeNames: () =>
       namesInPages(async (paging) => {
-        const page = await core.listNode(paging, setHeaderOptions('Accept', METADATA_ONLY));
-        return { items: page.items, continueToken: page.metadata?._continue };
+        const page = await request<ListJson>('GET', '/api/v1/nodes', { query: { ...paging }, accept: METADATA_ONLY });
+        return { items: page.items ?? [], continueToken: page.metadata?.continue };
       }),
-    patchNodeMetadata: (name, patch) => core.patchNode({ name, body: patch, fieldManager: 'dt-node-labeller' }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+    patchNodeMetadata: (name, patch) =>
+      request('PATCH', `/api/v1/nodes/${segment(name)}`, { query: { fieldManager: 'dt-node-labeller' }, body: patch, contentType: 'application/merge-patch+json' }),
     async watchNode(name, resourceVersion, timeoutSeconds, onEvent, onDone) {
       const query = { fieldSelector: byName(name), resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
       const controller = await watch.watch('/api/v1/nodes', query, (type, object) => onEvent(type as WatchEventType, object), onDone);
       return () => controller.abort();
     },
     async createNodeEvent(event) {
-      await core.createNamespacedEvent({ namespace: NODE_EVENT_NAMESPACE, body: { ...event, metadata: { ...event.metadata, namespace: NODE_EVENT_NAMESPACE } } });
+      const body = { apiVersion: 'v1', kind: 'Event', ...event, metadata: { ...event.metadata, namespace: NODE_EVENT_NAMESPACE } };
+      await request('POST', `/api/v1/namespaces/${NODE_EVENT_NAMESPACE}/events`, { body });
     },
   };
+}
+
+/** A list as JSON: its token is `continue` (client-node's classes rename it `_continue`). */
+interface ListJson {
+  items?: Array<{ metadata?: { name?: string } }>;
+  metadata?: { continue?: string };
 }

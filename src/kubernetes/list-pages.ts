@@ -7,7 +7,7 @@ const LIST_PAGE_SIZE = 200;
 /** The page options to send: `limit`, and from the second page on the server's continue token. */
 export interface PageRequest {
   readonly limit: number;
-  readonly _continue?: string;
+  readonly continue?: string;
 }
 
 /** What a caller hands back from one page: its items, and the continue token (empty or absent on the last). */
@@ -21,7 +21,7 @@ export async function namesInPages(listPage: (request: PageRequest) => Promise<N
   const names: string[] = [];
   let token: string | undefined;
   do {
-    const page = await listPage({ limit: LIST_PAGE_SIZE, ...(token === undefined ? {} : { _continue: token }) });
+    const page = await listPage({ limit: LIST_PAGE_SIZE, ...(token === undefined ? {} : { continue: token }) });
     for (const item of page.items) if (item.metadata?.name !== undefined) names.push(item.metadata.name);
     token = page.continueToken || undefined;
   } while (token !== undefined);

@@ -1,6 +1,7 @@
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import { NODE_FEATURE_GROUP, NODE_FEATURE_PLURAL, NODE_FEATURE_VERSION, type NodeFeature } from '../nfd/node-feature.ts';
 import { isUnservedPath, unlessNotFound } from './api-errors.ts';
+import { apiRequester, segment } from './api-request.ts';
 import { type NamePage, namesInPages } from './list-pages.ts';
 
 /** NFD NodeFeature objects in one namespace (--publish-nodefeature, and cleanup of them). */
@@ -30,27 +31,24 @@ function namingMissingCrd(error: unknown): never {
 }
 
 export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
-  const custom = config.makeApiClient(CustomObjectsApi);
-  const served = <T>(request: Promise<T>): Promise<T> => request.catch(namingMissingCrd);
-  const nodeFeatures = { group: NODE_FEATURE_GROUP, version: NODE_FEATURE_VERSION, plural: NODE_FEATURE_PLURAL };
+  const request = apiRequester(config);
+  const collection = (namespace: string) => `/apis/${NODE_FEATURE_GROUP}/${NODE_FEATURE_VERSION}/namespaces/${segment(namespace)}/${NODE_FEATURE_PLURAL}`;
+  const object = (namespace: string, name: string) => `${collection(namespace)}/${segment(name)}`;
+  const served = <T>(answer: Promise<T>): Promise<T> => answer.catch(namingMissingCrd);
   return {
-    getNodeFeature: (namespace, name) => unlessNotFound(served(custom.getNamespacedCustomObject({ ...nodeFeatures, namespace, name }) as Promise<NodeFeature>)),
+    getNodeFeature: (namespace, name) => unlessNotFound(served(request<NodeFeature>('GET', object(namespace, name)))),
     async createNodeFeature(namespace, body) {
-      await served(custom.createNamespacedCustomObject({ ...nodeFeatures, namespace, body }));
+      await served(request('POST', collection(namespace), { body }));
     },
     async replaceNodeFeature(namespace, body) {
-      await served(custom.replaceNamespacedCustomObject({ ...nodeFeatures, namespace, name: body.metadata.name, body }));
+      await served(request('PUT', object(namespace, body.metadata.name), { body }));
     },
     listNodeFeatureNames: (namespace, labelSelector) =>
       namesInPages(async (paging) => {
-        const page = (await served(custom.listNamespacedCustomObject({ ...nodeFeatures, namespace, labelSelector, ...paging }))) as {
-          items?: NamePage['items'];
-          metadata?: { continue?: string };
-        };
+        const page = await served(request<{ items?: NamePage['items']; metadata?: { continue?: string } }>('GET', collection(namespace), { query: { labelSelector, ...paging } }));
         return { items: page.items ?? [], continueToken: page.metadata?.continue };
       }),
     // The answer's body is not used, so an empty one still means deleted.
-    deleteNodeFeature: async (namespace, name) =>
-      (await unlessNotFound(served(custom.deleteNamespacedCustomObject({ ...nodeFeatures, namespace, name })).then(() => true))) ?? false,
+    deleteNodeFeature: async (namespace, name) => (await unlessNotFound(served(request('DELETE', object(namespace, name))).then(() => true))) ?? false,
   };
 }
