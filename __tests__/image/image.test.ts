@@ -162,7 +162,17 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         assert.ok(inspect);
         assert.equal(inspect.Architecture, arch);
         assert.equal(inspect.Os, 'linux');
-        assert.deepEqual(inspect.Config.Entrypoint, ['/nodejs/bin/node', '--liftoff-only', '--max-semi-space-size=1', '--optimize-for-size', '/app/dist/dt-node-labeller.js']);
+        assert.deepEqual(inspect.Config.Entrypoint, [
+          '/nodejs/bin/node',
+          '--liftoff-only',
+          '--no-opt',
+          '--no-maglev',
+          '--no-sparkplug',
+          '--bytecode-old-age=1',
+          '--max-semi-space-size=1',
+          '--optimize-for-size',
+          '/app/dist/dt-node-labeller.js',
+        ]);
         assert.deepEqual(inspect.Config.Cmd, ['run']);
         assert.equal(inspect.Config.User, '0:0');
         assert.equal(inspect.Config.WorkingDir, '/app');
