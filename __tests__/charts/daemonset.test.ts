@@ -148,7 +148,7 @@ describe('DaemonSet: pod', () => {
   });
 
   test('resources default to the measured footprint', () => {
-    assert.deepEqual(labeller(scenario('default')).container.resources, { requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '128Mi' } });
+    assert.deepEqual(labeller(scenario('default')).container.resources, { requests: { cpu: '10m', memory: '80Mi' }, limits: { memory: '128Mi' } });
   });
 
   test('RollingUpdate, and a grace period longer than the 5 s shutdown', () => {

@@ -129,6 +129,8 @@ export interface Labeller {
   readonly metricsUrl: Promise<string>;
   /** The last lines of its log (stderr), for error messages. */
   logTail(): string;
+  /** The start-up timeline its "node labelled; ready" line carries (ms since its process started, by step). */
+  readonly startup: Promise<Record<string, number>>;
   /** SIGTERM, as the kubelet sends; SIGKILL if it has not exited after 6 s (it promises 5 s). */
   stop(): Promise<void>;
 }
@@ -149,12 +151,21 @@ export function startLabeller({ cluster, nodeName, variant = parseVariant(''), e
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { env: { ...process.env, ...variant.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
+  let partial = '';
   let resolveMetrics: (url: string) => void;
   const metricsUrl = new Promise<string>((resolve) => (resolveMetrics = resolve));
+  const { promise: startup, resolve: resolveStartup } = Promise.withResolvers<Record<string, number>>();
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     const serving = /"address":"([^"]+)"[^\n]*"message":"serving|"message":"serving[^\n]*"address":"([^"]+)"/.exec(chunk);
     if (serving !== null) resolveMetrics(`http://${serving[1] ?? serving[2]}/metrics`);
     log = (log + chunk).slice(-4000);
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"node labelled; ready"')) continue;
+      const timeline = (JSON.parse(line) as { startupMs?: Record<string, number> }).startupMs;
+      if (timeline !== undefined) resolveStartup(timeline);
+    }
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
@@ -163,6 +174,7 @@ export function startLabeller({ cluster, nodeName, variant = parseVariant(''), e
     spawnedAt,
     exited,
     metricsUrl,
+    startup,
     logTail: () => log.trim().split('\n').slice(-5).join('\n'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -259,12 +271,17 @@ export function whenLabelled(cluster: Cluster, nodeName: string, labeller: Label
   });
 }
 
-/** Resident memory from /proc/<pid>/status, in MiB: now, peak, and the anonymous/file-backed split. */
+/**
+ * Resident memory in MiB: from /proc/<pid>/status now, peak, and the anonymous/file-backed split; from
+ * smaps_rollup the proportional set size, where a page shared with other processes (the node binary's, when
+ * several pods run the same image on a node) counts its share only.
+ */
 export interface Memory {
   rss: number;
   hwm: number;
   anon: number;
   file: number;
+  pss: number;
 }
 
 export function readMemory(pid: number): Memory {
@@ -274,7 +291,9 @@ export function readMemory(pid: number): Memory {
     if (kib === undefined) throw new Error(`no ${field} in /proc/${pid}/status`);
     return Number(kib) / 1024;
   };
-  return { rss: mib('VmRSS'), hwm: mib('VmHWM'), anon: mib('RssAnon'), file: mib('RssFile') };
+  const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
+  if (pss === undefined) throw new Error(`no Pss in /proc/${pid}/smaps_rollup`);
+  return { rss: mib('VmRSS'), hwm: mib('VmHWM'), anon: mib('RssAnon'), file: mib('RssFile'), pss: Number(pss) / 1024 };
 }
 
 /** Nearest-rank percentile of a non-empty list (p = 50: the median; for even counts, the lower middle). */

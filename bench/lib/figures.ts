@@ -16,7 +16,22 @@ export interface Results {
   readonly libfdt: { mb_per_s: number } | { skipped: string };
   readonly dry_run: { median_ms: number; bare_node_ms: number };
   readonly start: { bundle: { median_ms: number; p90_ms: number }; source: { median_ms: number }; source_over_bundle: number; bare_node_ms: number };
-  readonly idle_rss: { idle_s: number; runs: number; cases: Array<{ node_flags: string; rss_mib: number; anon_mib: number; file_mib: number; bare_node_rss_mib: number }> };
+  readonly idle_rss: {
+    idle_s: number;
+    runs: number;
+    cases: Array<{
+      node_flags: string;
+      rss_mib: number;
+      anon_mib: number;
+      file_mib: number;
+      pss_mib: number;
+      max_rss_mib: number;
+      max_anon_mib: number;
+      bare_node_rss_mib: number;
+      bare_node_anon_mib: number;
+      timeline_ms: Record<string, number>;
+    }>;
+  };
   readonly traffic: { seconds: number; clusters: Array<{ nodes: number; total_requests: number; total_bytes: number }>; same_requests: boolean };
   readonly load: Record<string, Record<string, unknown>>;
   /** bench/test-tiers.ts: wall time of `npm test` and `npm run test:full`. */
@@ -67,8 +82,17 @@ export function renderFigures(r: Results): string {
       `idle RSS after ${r.idle_rss.idle_s} s`,
       shipped === undefined
         ? 'n/a'
-        : `${mib(shipped.rss_mib)} with the image's flags (${mib(shipped.anon_mib)} anonymous)${plain === undefined ? '' : `, ${mib(plain.rss_mib)} without`}; bare \`node\` ${mib((shipped ?? plain)!.bare_node_rss_mib)}`,
-      '`bench:controller-idle-rss`',
+        : `${mib(shipped.rss_mib)} median, ${mib(shipped.max_rss_mib)} in the largest of ${r.idle_rss.runs} starts, with the image's flags (${mib(shipped.anon_mib)} anonymous, at most ${mib(shipped.max_anon_mib)}; PSS ${mib(shipped.pss_mib)})${plain === undefined ? '' : `, ${mib(plain.rss_mib)} without`}; bare \`node\` ${mib((shipped ?? plain)!.bare_node_rss_mib)} (${mib((shipped ?? plain)!.bare_node_anon_mib)} anonymous)`,
+      '`bench:controller-idle-rss`, churn on the node while it idles',
+    ],
+    [
+      'start-up timeline',
+      shipped === undefined
+        ? 'n/a'
+        : `${Object.entries(shipped.timeline_ms)
+            .map(([step, ms]) => `${step} ${ms}`)
+            .join(', ')} (ms)`,
+      "`bench:controller-idle-rss`, image flags: the labeller's own steps (since its process started), the proxy's first GET and PATCH and the admin's watch (since the spawn)",
     ],
     [
       `API traffic in ${r.traffic.seconds / 60} minutes`,

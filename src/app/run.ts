@@ -8,6 +8,7 @@ import { loadKubeConfig } from '../kubernetes/kube-config.ts';
 import { nodeFeatureClient } from '../kubernetes/node-feature-client.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { ControllerMetrics } from '../observability/metrics.ts';
+import { markStartup } from '../observability/startup.ts';
 import { FeatureFileTarget } from '../targets/feature-file-target.ts';
 import type { LabelTarget } from '../targets/label-target.ts';
 import { NodeFeatureTarget } from '../targets/node-feature-target.ts';
@@ -27,10 +28,12 @@ const WATCH_TIMEOUT_SECONDS = 290;
 
 /** The composition root of `run`: logger, metrics, target, controller, status server, signals. Resolves with the exit code. */
 export async function runLabeller(options: RunOptions): Promise<number> {
+  markStartup('started');
   const logger = createLogger({ format: options.log.format, level: options.log.level, node: options.nodeName });
   const metrics = new ControllerMetrics();
   metrics.initInfo(VERSION);
   const { target, server: apiServer } = labelTarget(options, logger, metrics);
+  markStartup('clientBuilt');
   const features = options.target.kind === 'node-feature';
   const desired = new DesiredLabels(() => discover({ location: options.source, ...options.rules, features }), logger, metrics);
   const controller = new Controller({

@@ -4,6 +4,7 @@ import { Backoff, type BackoffOptions, RETRY_POLICY, type RetryBackoff, type Sle
 import { EpisodeLog } from '../observability/episodes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
+import { markStartup, startupTimeline } from '../observability/startup.ts';
 import type { DesiredState, LabelTarget } from '../targets/label-target.ts';
 import type { DesiredLabels } from './desired-labels.ts';
 
@@ -169,7 +170,10 @@ export class Controller {
     metrics.reconciles.inc({ result: outcome.result });
     metrics.lastSuccess.set(Date.now() / 1000);
     metrics.labelsApplied.set(outcome.labels);
-    if (!this.#reconciledOnce) logger.info('node labelled; ready', { target: target.description });
+    if (!this.#reconciledOnce) {
+      markStartup('ready');
+      logger.info('node labelled; ready', { target: target.description, startupMs: startupTimeline() });
+    }
     this.#reconciledOnce = true;
     // The API answers and the target is right again: whatever failed is over.
     this.#episodes.ok(this.#labelling);

@@ -5,6 +5,7 @@ import { discoveryWarnings } from '../discover-warnings.ts';
 import { EpisodeLog } from '../observability/episodes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
+import { markStartup } from '../observability/startup.ts';
 import type { DesiredState } from '../targets/label-target.ts';
 import { VERSION } from '../version.ts';
 
@@ -62,6 +63,7 @@ export class DesiredLabels {
       return false;
     }
     end();
+    markStartup('treeRead');
     const warnings = discoveryWarnings(discovery);
     const said = warnings.join('\n');
     if (said !== this.#lastWarnings) {

@@ -7,6 +7,7 @@ import { retryOnConflict } from '../kubernetes/retry-on-conflict.ts';
 import { EpisodeLog } from '../observability/episodes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
+import { markStartup } from '../observability/startup.ts';
 import type { Ownership } from '../patch/ownership.ts';
 import { type LabelPlan, observedNode, planLabelPatch } from '../patch/plan-patch.ts';
 import { FIGHT_HOLDS_MS, FIGHT_WINDOW_MS, RepairGuard } from '../patch/repair-guard.ts';
@@ -96,6 +97,7 @@ export class NodeLabelsTarget implements LabelTarget {
         if (plan.patch === undefined) return { result: 'unchanged', labels };
         const updated = await this.#options.client.patchNodeMetadata(this.#options.nodeName, plan.patch);
         this.#written = { before: node.metadata?.resourceVersion, after: updated };
+        markStartup('labelsStored');
         this.#guard.commit(decision, plan.patch.metadata.labels);
         this.#options.logger.info('labels updated', { added: plan.added, changed: plan.changed, removed: plan.removed, contested: plan.contested });
         await this.#recordEvent(updated, labelsEventText(plan));
