@@ -63,10 +63,11 @@ const undiciForClientNode: Plugin = {
       args.importer.includes('/node_modules/@kubernetes/client-node/') ? { path: 'undici', namespace: 'undici-narrow' } : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'undici-narrow' }, () => ({
+      // Getters: undici's modules are initialised when client-node first touches one of the three, not at start.
       contents: [
-        "module.exports.Agent = require('undici/lib/dispatcher/agent.js');",
-        "module.exports.ProxyAgent = require('undici/lib/dispatcher/proxy-agent.js');",
-        "module.exports.fetch = require('undici/lib/web/fetch/index.js').fetch;",
+        "Object.defineProperty(module.exports, 'Agent', { enumerable: true, get: () => require('undici/lib/dispatcher/agent.js') });",
+        "Object.defineProperty(module.exports, 'ProxyAgent', { enumerable: true, get: () => require('undici/lib/dispatcher/proxy-agent.js') });",
+        "Object.defineProperty(module.exports, 'fetch', { enumerable: true, get: () => require('undici/lib/web/fetch/index.js').fetch });",
       ].join('\n'),
       loader: 'js',
       resolveDir: process.cwd(),

@@ -75,7 +75,7 @@ export function apiMessage(error: unknown): string {
     // fetch says only "fetch failed"; why (ECONNREFUSED, a TLS error, ...) is in its cause.
     const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
     const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
-    return (why === undefined ? error.message : `${error.message} (${why})`).split('\n')[0]!;
+    return (why === undefined || error.message.includes(why) ? error.message : `${error.message} (${why})`).split('\n')[0]!;
   }
   return String(error);
 }

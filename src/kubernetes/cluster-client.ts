@@ -1,4 +1,4 @@
-import { type CoreV1Event, type KubeConfig, type V1Node, type V1NodeList, Watch } from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig, V1Node, V1NodeList } from '@kubernetes/client-node';
 import type { LabelPatch } from '../patch/plan-patch.ts';
 import { apiRequester, segment } from './api-request.ts';
 import { namesInPages } from './list-pages.ts';
@@ -38,11 +38,11 @@ export interface ClusterClient {
 const byName = (name: string) => `metadata.name=${name}`;
 
 /**
- * client-node's Watch aborts a stream after 30 s without data. A quiet node sends none, so every watch
- * would end after 30 s and resume from an old resourceVersion — which, in a busy cluster, has often left
- * the server's history (410, then a relist): traffic that grows with cluster size. The API server sends a
- * BOOKMARK about once a minute on watches that ask for them, so a longer idle limit only gives up on a
- * really dead connection.
+ * How long a watch may send nothing before it is given up as dead. A quiet node sends no events, and a watch
+ * ended early resumes from an old resourceVersion — which, in a busy cluster, has often left the server's
+ * history (410, then a relist): traffic that grows with cluster size (client-node's Watch gives up after
+ * 30 s). The API server sends a BOOKMARK about once a minute on watches that ask for them, so this only
+ * gives up on a really dead connection.
  */
 export const WATCH_IDLE_TIMEOUT_MS = 120_000;
 
@@ -53,12 +53,8 @@ export const WATCH_IDLE_TIMEOUT_MS = 120_000;
 const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeoutMs?: number } = {}): ClusterClient {
-  const request = apiRequester(config);
-  const watch = new Watch(config);
-  // requestTimeoutMs is private in client-node's typings but is the only knob; cluster-client.test.ts pins
-  // that it still works for the locked version.
-  if (!('requestTimeoutMs' in watch)) throw new Error('@kubernetes/client-node Watch has no requestTimeoutMs: update WATCH_IDLE_TIMEOUT_MS handling');
-  Reflect.set(watch, 'requestTimeoutMs', options.watchIdleTimeoutMs ?? WATCH_IDLE_TIMEOUT_MS);
+  const api = apiRequester(config);
+  const request = api.request;
   return {
     async listNode(name) {
       const list = await request<V1NodeList>('GET', '/api/v1/nodes', { query: { fieldSelector: byName(name) } });
@@ -74,8 +70,7 @@ export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeout
       request('PATCH', `/api/v1/nodes/${segment(name)}`, { query: { fieldManager: 'dt-node-labeller' }, body: patch, contentType: 'application/merge-patch+json' }),
     async watchNode(name, resourceVersion, timeoutSeconds, onEvent, onDone) {
       const query = { fieldSelector: byName(name), resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
-      const controller = await watch.watch('/api/v1/nodes', query, (type, object) => onEvent(type as WatchEventType, object), onDone);
-      return () => controller.abort();
+      return api.watch('/api/v1/nodes', query, options.watchIdleTimeoutMs ?? WATCH_IDLE_TIMEOUT_MS, (type, object) => onEvent(type as WatchEventType, object), onDone);
     },
     async createNodeEvent(event) {
       const body = { apiVersion: 'v1', kind: 'Event', ...event, metadata: { ...event.metadata, namespace: NODE_EVENT_NAMESPACE } };

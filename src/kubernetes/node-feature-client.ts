@@ -31,7 +31,7 @@ function namingMissingCrd(error: unknown): never {
 }
 
 export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
-  const request = apiRequester(config);
+  const { request } = apiRequester(config);
   const collection = (namespace: string) => `/apis/${NODE_FEATURE_GROUP}/${NODE_FEATURE_VERSION}/namespaces/${segment(namespace)}/${NODE_FEATURE_PLURAL}`;
   const object = (namespace: string, name: string) => `${collection(namespace)}/${segment(name)}`;
   const served = <T>(answer: Promise<T>): Promise<T> => answer.catch(namingMissingCrd);
