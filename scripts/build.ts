@@ -49,28 +49,25 @@ const clientNodeWithoutSideEffects: Plugin = {
 };
 
 /**
- * undici as client-node uses it: Agent and ProxyAgent (config.js) and fetch (watch.js, its HTTP library).
- * Its import of `undici` loads the package's index, which requires every dispatcher, the mock agents, cache
- * stores, interceptors, WebSocket and EventSource: 110 modules where those three need 45 (issue 18
- * measured the difference at several MiB of resident memory). client-node's imports of `undici` get a module
- * that requires only the three from the files undici's own index takes them from; the lockfile pins that
- * layout, and bundle.test.ts and the API-server tests fail if it moves.
+ * undici left out. client-node's config.js imports undici for its fetch-based HTTP library and Watch, which the
+ * labeller does not use: src/kubernetes/api-request.ts sends its requests through Node's own HTTP client with
+ * KubeConfig.applyToHTTPSOptions. Bundled, undici would still be 450 kB of source for V8 to parse at every start
+ * and keep in the heap, and its index would load 110 modules, a WebAssembly parser and node:http2 (issue 18).
+ * client-node's `undici` is a module whose exports say so if anything ever reaches for them;
+ * bundle.test.ts pins that undici stays out and the API-server tests that nothing reaches for it.
  */
-const undiciForClientNode: Plugin = {
-  name: 'undici-for-client-node',
+const withoutUndici: Plugin = {
+  name: 'without-undici',
   setup(build) {
     build.onResolve({ filter: /^undici$/ }, (args) =>
-      args.importer.includes('/node_modules/@kubernetes/client-node/') ? { path: 'undici', namespace: 'undici-narrow' } : undefined,
+      args.importer.includes('/node_modules/@kubernetes/client-node/') ? { path: 'undici', namespace: 'without-undici' } : undefined,
     );
-    build.onLoad({ filter: /.*/, namespace: 'undici-narrow' }, () => ({
-      // Getters: undici's modules are initialised when client-node first touches one of the three, not at start.
+    build.onLoad({ filter: /.*/, namespace: 'without-undici' }, () => ({
       contents: [
-        "Object.defineProperty(module.exports, 'Agent', { enumerable: true, get: () => require('undici/lib/dispatcher/agent.js') });",
-        "Object.defineProperty(module.exports, 'ProxyAgent', { enumerable: true, get: () => require('undici/lib/dispatcher/proxy-agent.js') });",
-        "Object.defineProperty(module.exports, 'fetch', { enumerable: true, get: () => require('undici/lib/web/fetch/index.js').fetch });",
+        "const missing = (name) => { throw new Error(\"dt-node-labeller is built without undici (scripts/build.ts): client-node's \" + name + ' is not available'); };",
+        "for (const name of ['Agent', 'ProxyAgent', 'fetch']) Object.defineProperty(module.exports, name, { enumerable: true, get: () => missing(name) });",
       ].join('\n'),
       loader: 'js',
-      resolveDir: process.cwd(),
     }));
   },
 };
@@ -94,6 +91,6 @@ await build({
   legalComments: 'linked',
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [builtinsByRequire, clientNodeWithoutSideEffects, undiciForClientNode],
+  plugins: [builtinsByRequire, clientNodeWithoutSideEffects, withoutUndici],
   logLevel: 'warning',
 });

@@ -124,15 +124,16 @@ function apiCode(status: number): ErrorCode {
 const NETWORK_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
 /**
- * True when a request got no answer at all: undici's fetch fails with "fetch failed" and the system error
- * in `cause`, and client-node aborts requests and idle watches with AbortError / TimeoutError.
+ * True when a request got no answer at all: src/kubernetes/api-request.ts says so with API_NO_ANSWER (the
+ * system error in `cause`), a watch given up or stopped ends with TimeoutError / AbortError, and a bare system
+ * error of a connection counts too.
  */
 export function isNoAnswer(error: unknown): boolean {
+  if (error instanceof LabellerError) return error.code === 'API_NO_ANSWER';
   if (!(error instanceof Error)) return false;
   if (error.name === 'AbortError' || error.name === 'TimeoutError') return true;
-  if (error instanceof TypeError && error.message === 'fetch failed') return true;
   const code = (error.cause as { code?: unknown } | undefined)?.code ?? (error as { code?: unknown }).code;
-  return typeof code === 'string' && (NETWORK_ERRORS.has(code) || code.startsWith('UND_ERR_'));
+  return typeof code === 'string' && NETWORK_ERRORS.has(code);
 }
 
 /** What a failed file-system call means to a user, in a few words: "not found", "permission denied", ... */

@@ -10,7 +10,9 @@ import { ERROR_CODES as FDT_ERROR_CODES } from '../helpers/blob-mutations.ts';
 
 const status = (code: number, body: unknown, headers: Record<string, string> = {}) =>
   new ApiException(code, `HTTP-Code: ${code}\nMessage: x\nBody: ${JSON.stringify(body)}\nHeaders: {}`, body, headers);
-const noAnswer = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }) });
+// As src/kubernetes/api-request.ts reports a request that got no answer: node:net's system error as the cause.
+const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED', syscall: 'connect' });
+const noAnswer = new LabellerError('API_NO_ANSWER', 'no answer from the API server (ECONNREFUSED)', { cause: refused });
 
 test('api_errors_total codes: an HTTP status, "none" for no answer, nothing for what is not a failed API call', () => {
   assert.equal(apiErrorCode(status(403, { kind: 'Status', message: 'no' })), '403');
@@ -80,4 +82,13 @@ test("a 404 without a Status is a path the server does not serve: kube-apiserver
   assert.equal(isUnservedPath(status(404, { kind: 'Status', reason: 'NotFound', message: 'nodefeatures.nfd.k8s-sigs.io "x" not found' })), false);
   assert.equal(isUnservedPath(status(403, 'forbidden')), false);
   assert.equal(isUnservedPath(noAnswer), false);
+});
+
+test('no answer: the system error is said once, and a TLS failure counts as no answer as a refused connection does', () => {
+  assert.equal(apiMessage(noAnswer), 'no answer from the API server (ECONNREFUSED)');
+  const tls = new LabellerError('API_NO_ANSWER', 'no answer from the API server (DEPTH_ZERO_SELF_SIGNED_CERT)', {
+    cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+  });
+  assert.equal(apiErrorCode(tls), 'none');
+  assert.equal(classify(tls).errorClass, 'transient');
 });

@@ -29,7 +29,8 @@ test('the sleep ends early when aborted', async () => {
 
 test('retries per error class: transient 0.5 s to 8 s, refused (403, 422) 2 s to 5 min, terminal none; a success resets both', () => {
   const retry = new RetryBackoff({ transient: { initialMs: 500, maxMs: 8000, random: () => 0.999999 }, refused: { initialMs: 2000, maxMs: 300_000, random: () => 0.999999 } });
-  const status = (code: number | undefined) => (code === undefined ? new TypeError('fetch failed') : Object.assign(new Error('x'), { statusCode: code }));
+  const status = (code: number | undefined) =>
+    code === undefined ? Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }) : Object.assign(new Error('x'), { statusCode: code });
   assert.deepEqual(
     [503, 429, undefined, 500, 502, 503].map((c) => retry.next(status(c))),
     [500, 1000, 2000, 4000, 8000, 8000],

@@ -72,7 +72,7 @@ export function apiMessage(error: unknown): string {
     return `HTTP ${error.code}, and the answer is not a Kubernetes Status (is this an API server?)`;
   }
   if (error instanceof Error) {
-    // fetch says only "fetch failed"; why (ECONNREFUSED, a TLS error, ...) is in its cause.
+    // A request with no answer carries the system error (ECONNREFUSED, a TLS failure, ...) as its cause.
     const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
     const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
     return (why === undefined || error.message.includes(why) ? error.message : `${error.message} (${why})`).split('\n')[0]!;
