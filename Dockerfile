@@ -55,13 +55,12 @@ COPY --from=build /app/dist/ dist/
 # labeller reads the world-readable expanded tree (/sys/firmware/devicetree/base) instead, which gives
 # the same labels. The Helm chart decides (securityContext.runAsUser); the image does not force either.
 USER 0:0
-# Memory on a 4 GiB board (bench/controller-idle-rss.ts, issue 18): --liftoff-only keeps V8 from compiling
-# client-node's WebAssembly HTTP parser a second time with its optimising compiler; --no-opt, --no-maglev and
-# --no-sparkplug leave the rest to the interpreter (a process that idles between a few requests gains nothing
-# from compiled code, and the compilers' own pages stay out of memory: -3.3 MiB, start-up slightly faster);
-# --bytecode-old-age=1 lets the GC drop the bytecode of start-up code after one collection instead of six
-# (-1.6 MiB anonymous); a 1 MiB young generation and --optimize-for-size trim the heap; two malloc arenas are plenty for
-# its few threads. The devicetree parser runs interpreted too: ~10 ms for a 300 kB Jetson tree.
+# Memory on a 4 GiB board (bench/controller-idle-rss.ts, issue 18): --no-opt, --no-maglev and --no-sparkplug
+# leave the program to the interpreter (a process that idles between a few requests gains nothing from compiled
+# code, and the compilers' own pages stay out of memory: -3.3 MiB, start-up no slower); --bytecode-old-age=1 lets
+# the GC drop the bytecode of start-up code after one collection instead of six (-1.6 MiB anonymous); a 1 MiB
+# young generation and --optimize-for-size trim the heap; two malloc arenas are plenty for its few threads. The
+# devicetree parser runs interpreted too: ~10 ms for a 300 kB Jetson tree.
 ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["/nodejs/bin/node", "--liftoff-only", "--no-opt", "--no-maglev", "--no-sparkplug", "--bytecode-old-age=1", "--max-semi-space-size=1", "--optimize-for-size", "/app/dist/dt-node-labeller.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--no-opt", "--no-maglev", "--no-sparkplug", "--bytecode-old-age=1", "--max-semi-space-size=1", "--optimize-for-size", "/app/dist/dt-node-labeller.js"]
 CMD ["run"]

@@ -164,7 +164,6 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         assert.equal(inspect.Os, 'linux');
         assert.deepEqual(inspect.Config.Entrypoint, [
           '/nodejs/bin/node',
-          '--liftoff-only',
           '--no-opt',
           '--no-maglev',
           '--no-sparkplug',
