@@ -31,7 +31,7 @@ if (minimum === null) throw new Error(`package.json engines.node is ${JSON.strin
 /**
  * client-node as its modules really are: free of side effects at import. Its package.json does not say so,
  * so esbuild keeps every module its index re-exports (the whole generated API, 759 model classes, the
- * auth providers) even though the labeller uses CoreV1Api, CustomObjectsApi, KubeConfig and Watch. Said
+ * auth providers) even though the labeller uses KubeConfig and ApiException. Said
  * here, unused modules are dropped; what the used ones import stays.
  */
 const clientNodeWithoutSideEffects: Plugin = {

@@ -80,7 +80,7 @@ export interface Classified {
 
 /**
  * The code and class of any error. Ours say theirs. A failed API call is classed by its HTTP status
- * (client-node's ApiException carries it as `code`, errors from its Watch as `statusCode`) or, when no
+ * (client-node's ApiException carries it as `code`, an ERROR event in a watch stream as `statusCode`) or, when no
  * answer came, by the system error; everything else is UNEXPECTED.
  */
 export function classify(error: unknown): Classified {
@@ -90,7 +90,7 @@ export function classify(error: unknown): Classified {
   return { code, errorClass: ERROR_CLASSES[code], status };
 }
 
-/** The HTTP status an error carries (ApiException.code, a Watch error's statusCode), or undefined. */
+/** The HTTP status an error carries (ApiException.code, a watch ERROR event's statusCode), or undefined. */
 export function httpStatus(error: unknown): number | undefined {
   const { code, statusCode, status } = (error ?? {}) as { code?: unknown; statusCode?: unknown; status?: unknown };
   for (const value of [status, statusCode, code]) if (typeof value === 'number' && value >= 100 && value <= 599) return value;

@@ -1,5 +1,5 @@
 // tier: full (the real kube-apiserver)
-// The real client (client-node 2.0.1, pinned) against the real kube-apiserver (envtest), through a fault
+// The real client (Node's HTTP client with client-node 2.0.1's KubeConfig, pinned) against the real kube-apiserver (envtest), through a fault
 // proxy that keeps every request on record and can cut or refuse connections: what the watcher and the
 // controller rely on — how a watch ends, how 410 and 409 arrive, what a patch sends, how lists page — so
 // that a client-node upgrade (or a server release) that changes any of it fails here rather than in a cluster.
@@ -149,7 +149,7 @@ describe('kubernetesClient against the real API server', { skip: envtestSkip() }
     assert.equal(changes()[0]?.[0], 'MODIFIED');
     assert.equal(changes()[0]?.[1].metadata?.name, 'node-0');
     const ended = await run.done;
-    // client-node reports the server's end of the stream as no error (or a TimeoutError): both mean "resume".
+    // The server's end of the stream is no error (or a TimeoutError): both mean "resume".
     assert.ok(ended === null || ended === undefined || (ended as Error).name === 'TimeoutError', String(ended));
     assert.equal(changes().length, 1, 'nothing about node-1');
   });

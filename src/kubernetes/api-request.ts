@@ -54,7 +54,12 @@ export function apiRequester(config: KubeConfig): ApiRequester {
   // ours serves the same connections. A proxy (proxy-url) keeps KubeConfig's agent.
   const keepAlive = cluster.proxyUrl === undefined ? (plain ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true })) : undefined;
 
-  /** Sends the request; resolves with the response once its head arrived. `onIdle` runs after `idleMs` without a byte. */
+  /**
+   * Sends the request; resolves with the response once its head arrived. `onIdle` runs after `idleMs` without
+   * a byte. A kept-alive connection the server closed while it sat idle fails as soon as it is used: the
+   * request never reached the server, so it is sent once more on a new connection, as Node's documentation
+   * advises.
+   */
   async function open(method: Method, path: string, call: ApiCall, idleMs: number, onIdle: (request: ClientRequest) => void, signal?: AbortSignal): Promise<IncomingMessage> {
     const url = new URL(cluster!.server + path);
     for (const [key, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
@@ -70,24 +75,24 @@ export function apiRequester(config: KubeConfig): ApiRequester {
     await config.applyToHTTPSOptions(options);
     if (keepAlive !== undefined) options.agent = keepAlive;
     if (signal !== undefined) options.signal = signal;
-    return new Promise((resolve, reject) => {
-      const sent = (plain ? httpRequest : httpsRequest)(url, options, resolve);
-      sent.setTimeout(idleMs, () => onIdle(sent));
-      sent.on('error', (error) => reject(sent.reusedSocket && (error as { code?: unknown }).code === 'ECONNRESET' ? new StaleConnection(error) : noAnswer(error)));
-      sent.end(body);
+    const send = () =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const sent = (plain ? httpRequest : httpsRequest)(url, options, resolve);
+        sent.setTimeout(idleMs, () => onIdle(sent));
+        sent.on('error', (error) => reject(sent.reusedSocket && (error as { code?: unknown }).code === 'ECONNRESET' ? new StaleConnection(error) : noAnswer(error)));
+        sent.end(body);
+      });
+    return send().catch((error: unknown) => {
+      if (!(error instanceof StaleConnection)) throw error;
+      return send().catch((again: unknown) => Promise.reject(again instanceof StaleConnection ? noAnswer(again.cause) : again));
     });
   }
 
   return {
     async request<T>(method: Method, path: string, call: ApiCall = {}): Promise<T> {
-      const send = () =>
-        open(method, path, call, REQUEST_TIMEOUT_MS, (sent) => sent.destroy(timeout(`no answer to ${method} ${path.split('?')[0]} for ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      // A kept-alive connection the server closed while it sat idle fails as soon as it is used: the request
-      // never reached the server, so it is sent again on a new connection, as Node's documentation advises.
-      const response = await send().catch((error: unknown) => {
-        if (error instanceof StaleConnection) return send().catch((again: unknown) => Promise.reject(again instanceof StaleConnection ? noAnswer(again.cause) : again));
-        throw error;
-      });
+      const response = await open(method, path, call, REQUEST_TIMEOUT_MS, (sent) =>
+        sent.destroy(timeout(`no answer to ${method} ${path.split('?')[0]} for ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      );
       markStartup('firstAnswer');
       const text = await readText(response);
       const status = response.statusCode ?? 0;
@@ -109,7 +114,7 @@ export function apiRequester(config: KubeConfig): ApiRequester {
         const idle = () => finish(timeout(`the watch sent nothing for ${idleMs / 1000} s`));
         response = await open('GET', path, { query: { ...query, watch: true } }, idleMs, idle, abort.signal);
       } catch (error) {
-        finish(error instanceof StaleConnection ? noAnswer(error.cause) : error);
+        finish(error);
         return () => {};
       }
       if (response.statusCode !== 200) {
@@ -131,7 +136,7 @@ export function apiRequester(config: KubeConfig): ApiRequester {
       });
       // readline passes on the stream's errors: they are the response's, handled there.
       lines.on('error', () => {});
-      response.on('error', (error) => finish(done ? null : noAnswer(error)));
+      response.on('error', (error) => finish(noAnswer(error)));
       response.on('end', () => finish(null));
       response.on('close', () => finish(response.complete ? null : noAnswer(new Error('the watch connection closed'))));
       return () => finish(new DOMException('the watch was stopped', 'AbortError'));

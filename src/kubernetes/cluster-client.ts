@@ -1,7 +1,7 @@
 import type { CoreV1Event, KubeConfig, V1Node, V1NodeList } from '@kubernetes/client-node';
 import type { LabelPatch } from '../patch/plan-patch.ts';
 import { apiRequester, segment } from './api-request.ts';
-import { namesInPages } from './list-pages.ts';
+import { type ListPage, namesInPages } from './list-pages.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -54,18 +54,14 @@ const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.
 
 export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeoutMs?: number } = {}): ClusterClient {
   const api = apiRequester(config);
-  const request = api.request;
+  const { request } = api;
   return {
     async listNode(name) {
       const list = await request<V1NodeList>('GET', '/api/v1/nodes', { query: { fieldSelector: byName(name) } });
       return { node: list.items[0], resourceVersion: list.metadata?.resourceVersion ?? '' };
     },
     readNode: (name) => request('GET', `/api/v1/nodes/${segment(name)}`),
-    listNodeNames: () =>
-      namesInPages(async (paging) => {
-        const page = await request<ListJson>('GET', '/api/v1/nodes', { query: { ...paging }, accept: METADATA_ONLY });
-        return { items: page.items ?? [], continueToken: page.metadata?.continue };
-      }),
+    listNodeNames: () => namesInPages((paging) => request<ListPage>('GET', '/api/v1/nodes', { query: { ...paging }, accept: METADATA_ONLY })),
     patchNodeMetadata: (name, patch) =>
       request('PATCH', `/api/v1/nodes/${segment(name)}`, { query: { fieldManager: 'dt-node-labeller' }, body: patch, contentType: 'application/merge-patch+json' }),
     async watchNode(name, resourceVersion, timeoutSeconds, onEvent, onDone) {
@@ -77,10 +73,4 @@ export function kubernetesClient(config: KubeConfig, options: { watchIdleTimeout
       await request('POST', `/api/v1/namespaces/${NODE_EVENT_NAMESPACE}/events`, { body });
     },
   };
-}
-
-/** A list as JSON: its token is `continue` (client-node's classes rename it `_continue`). */
-interface ListJson {
-  items?: Array<{ metadata?: { name?: string } }>;
-  metadata?: { continue?: string };
 }

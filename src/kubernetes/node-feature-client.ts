@@ -2,7 +2,7 @@ import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import { NODE_FEATURE_GROUP, NODE_FEATURE_PLURAL, NODE_FEATURE_VERSION, type NodeFeature } from '../nfd/node-feature.ts';
 import { isUnservedPath, unlessNotFound } from './api-errors.ts';
 import { apiRequester, segment } from './api-request.ts';
-import { type NamePage, namesInPages } from './list-pages.ts';
+import { type ListPage, namesInPages } from './list-pages.ts';
 
 /** NFD NodeFeature objects in one namespace (--publish-nodefeature, and cleanup of them). */
 export interface NodeFeatureClient {
@@ -43,11 +43,7 @@ export function nodeFeatureClient(config: KubeConfig): NodeFeatureClient {
     async replaceNodeFeature(namespace, body) {
       await served(request('PUT', object(namespace, body.metadata.name), { body }));
     },
-    listNodeFeatureNames: (namespace, labelSelector) =>
-      namesInPages(async (paging) => {
-        const page = await served(request<{ items?: NamePage['items']; metadata?: { continue?: string } }>('GET', collection(namespace), { query: { labelSelector, ...paging } }));
-        return { items: page.items ?? [], continueToken: page.metadata?.continue };
-      }),
+    listNodeFeatureNames: (namespace, labelSelector) => namesInPages((paging) => served(request<ListPage>('GET', collection(namespace), { query: { labelSelector, ...paging } }))),
     // The answer's body is not used, so an empty one still means deleted.
     deleteNodeFeature: async (namespace, name) => (await unlessNotFound(served(request('DELETE', object(namespace, name))).then(() => true))) ?? false,
   };

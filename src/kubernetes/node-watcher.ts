@@ -125,7 +125,7 @@ export class NodeWatcher {
       };
       const onDone = (error: unknown) => {
         this.#stopWatch = undefined;
-        // client-node ends an idle stream with a TimeoutError: a normal end, resume.
+        // An idle stream ends with a TimeoutError (api-request.ts), a stopped one with AbortError: resume.
         if (failure !== undefined) reject(failure);
         else if (error && (error as Error).name !== 'TimeoutError' && (error as Error).name !== 'AbortError') reject(error);
         else resolve();
