@@ -180,7 +180,7 @@ function insertBefore(blob: Buffer, at: number, n: number): Buffer {
   return out;
 }
 
-const sortedPaths = (tree: DeviceTree) => [...tree.root.walk()].map((n) => [n.path, n.properties.map((p) => `${p.name}=${p.value.toString('hex')}`)]);
+const sortedPaths = (tree: DeviceTree) => [...tree.root.walk()].map((n) => [n.path, n.properties.map((p) => `${p.name}=${p.asHex()}`)]);
 
 describe('parseBlob structure checks', () => {
   const cases: Array<[string, Token[], FdtErrorCode, RegExp, { noEnd?: boolean }?]> = [

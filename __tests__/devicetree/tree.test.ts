@@ -21,6 +21,18 @@ test('cell helpers', () => {
   assert.equal(prop([1, 2, 3]).asU32Array(), undefined);
 });
 
+test('a value that is a view part-way into a larger buffer decodes only its own bytes', () => {
+  // As the parser makes them: a plain Uint8Array over the blob's memory, at an offset.
+  const blob = new Uint8Array([0xaa, 0x00, 0x00, 0x00, 0x02, 0x6f, 0x6b, 0x00, 0xe9, 0xbb]);
+  const cells = new DtProperty('reg', blob.subarray(1, 5));
+  assert.deepEqual(cells.asU32Array(), [2]);
+  assert.equal(cells.asHex(), '00000002');
+  const text = new DtProperty('label', blob.subarray(5, 9));
+  assert.deepEqual(text.asStringList(), ['ok', '\xe9']);
+  assert.equal(text.asLatin1(), 'ok\0\xe9', 'one character per byte, NUL and high bytes included');
+  assert.equal(text.asLatin1(2), 'ok');
+});
+
 test('status and enabled', () => {
   const node = (status?: string) => {
     const n = new DtNode('x');

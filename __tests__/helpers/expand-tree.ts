@@ -15,7 +15,7 @@ export function sortedView(node: DtNode): unknown {
   return {
     name: node.name,
     path: node.path,
-    properties: node.properties.map((p) => [p.name, p.value.toString('hex')]).sort(),
+    properties: node.properties.map((p) => [p.name, p.asHex()]).sort(),
     children: [...node.children].sort((a, b) => (a.name < b.name ? -1 : 1)).map(sortedView),
   };
 }

@@ -56,7 +56,7 @@ export async function libfdtView(files: readonly string[], baseDir: string): Pro
 /** Our parser's view, in the same shape as libfdt's. */
 export function ourView(tree: DeviceTree): TreeView {
   const nodes: NodeView[] = [];
-  for (const node of tree.root.walk()) nodes.push([node.path, node.properties.map((p): PropertyView => [p.name, p.value.toString('hex')])]);
+  for (const node of tree.root.walk()) nodes.push([node.path, node.properties.map((p): PropertyView => [p.name, p.asHex()])]);
   return {
     version: tree.version,
     memrsv: tree.memoryReservations.map(({ address, size }): [string, string] => [`0x${address.toString(16)}`, `0x${size.toString(16)}`]),

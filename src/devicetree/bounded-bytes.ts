@@ -8,9 +8,12 @@ import { FdtError, type FdtErrorCode } from './errors.ts';
  */
 export class BoundedBytes {
   readonly bytes: Buffer;
+  /** For u32: one big-endian load where optimised code would otherwise do four byte loads and shifts. */
+  readonly #data: DataView;
 
   constructor(bytes: Uint8Array) {
     this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#data = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 
   get length(): number {
@@ -24,8 +27,7 @@ export class BoundedBytes {
 
   u32(offset: number, end: number, code: FdtErrorCode, what: string): number {
     if (!this.fits(offset, 4, end)) throw new FdtError(code, offset, `${what} runs past byte 0x${end.toString(16)}`);
-    const b = this.bytes;
-    return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
+    return this.#data.getUint32(offset);
   }
 
   u64(offset: number, end: number, code: FdtErrorCode, what: string): bigint {
@@ -34,18 +36,83 @@ export class BoundedBytes {
     return (BigInt(high) << 32n) | BigInt(low);
   }
 
-  /** Offset of the NUL ending the string that starts at `offset`; throws when none comes before `end`. */
-  nulAfter(offset: number, end: number, code: FdtErrorCode, what: string): number {
+  /**
+   * Offset of the NUL ending the string that starts at `offset`; throws when none comes before `end`.
+   * `reportAt` is where the error says the string starts, when the scan resumes part-way through it.
+   */
+  nulAfter(offset: number, end: number, code: FdtErrorCode, what: string, reportAt = offset): number {
     const b = this.bytes;
     for (let i = offset; i < end; i++) if (b[i] === 0) return i;
-    throw new FdtError(code, offset, `${what} is not NUL-terminated before byte 0x${end.toString(16)}`);
+    throw new FdtError(code, reportAt, `${what} is not NUL-terminated before byte 0x${end.toString(16)}`);
   }
 
   latin1(start: number, end: number): string {
     return this.bytes.toString('latin1', start, end);
   }
 
-  view(start: number, end: number): Buffer {
-    return this.bytes.subarray(start, end);
+  /** A view of [start, end), sharing the blob's memory. */
+  view(start: number, end: number): Uint8Array {
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + start, end - start);
+  }
+}
+
+/** Bytes decoded per window: below V8's large-object size (128 KiB), so a window is an ordinary young string. */
+const WINDOW_BYTES = 64 * 1024;
+
+/** V8 copies a slice shorter than this rather than pointing into its parent string (SlicedString::kMinLength). */
+const SHORT_STRING = 13;
+
+/**
+ * Reads NUL-terminated strings faster than BoundedBytes alone: the bytes are decoded to a string a window
+ * at a time, so finding a NUL is one indexOf and a short string is a slice of the window, where a call
+ * into Buffer's decoder per string costs several times more. Longer strings are decoded on their own, so
+ * that none keeps a window alive after the parse (the NodeFeature target keeps node names).
+ *
+ * Made for strings met at increasing offsets (the node names of a structure block): a window starts at the
+ * offset that fell outside the last one, so a forward walk decodes each byte about once, or twice when
+ * strings straddle the windows' ends. A reader that jumps about (property names, looked up by offset) gives
+ * its whole area up front instead, so that no lookup re-decodes.
+ */
+export class StringWindow {
+  readonly #blob: BoundedBytes;
+  #start: number;
+  #text: string;
+
+  /** `start` and `end`: a first window, decoded now, for strings that all lie inside it. */
+  constructor(blob: BoundedBytes, start = 0, end = start) {
+    this.#blob = blob;
+    this.#start = start;
+    this.#text = blob.latin1(start, end);
+  }
+
+  /** As BoundedBytes.nulAfter. */
+  nulAfter(offset: number, end: number, code: FdtErrorCode, what: string): number {
+    let nul = this.#find(offset);
+    if (nul < 0 && this.#start !== offset) {
+      this.#start = offset;
+      this.#text = this.#blob.latin1(offset, Math.min(offset + WINDOW_BYTES, this.#blob.length));
+      nul = this.#find(offset);
+    }
+    if (nul >= 0) {
+      if (nul < end) return nul;
+      throw new FdtError(code, offset, `${what} is not NUL-terminated before byte 0x${end.toString(16)}`);
+    }
+    // A string longer than a window: rare enough to scan byte by byte.
+    return this.#blob.nulAfter(Math.max(offset, this.#start + this.#text.length), end, code, what, offset);
+  }
+
+  /** As BoundedBytes.latin1. */
+  latin1(start: number, end: number): string {
+    const from = start - this.#start;
+    if (end - start < SHORT_STRING && from >= 0 && end - this.#start <= this.#text.length) return this.#text.slice(from, end - this.#start);
+    return this.#blob.latin1(start, end);
+  }
+
+  /** Offset of the first NUL at or after `offset` inside the window, or -1. */
+  #find(offset: number): number {
+    const from = offset - this.#start;
+    if (from < 0 || from >= this.#text.length) return -1;
+    const at = this.#text.indexOf('\0', from);
+    return at < 0 ? -1 : this.#start + at;
   }
 }

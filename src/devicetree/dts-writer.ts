@@ -73,23 +73,20 @@ function unwritable(what: string, why: string): never {
   throw new DevicetreeSourceError(`cannot write ${what} as devicetree source: ${why}; use -o json`);
 }
 
-function formatProperty({ name, value }: DtProperty): string {
-  switch (classifyValue(value)) {
+function formatProperty(property: DtProperty): string {
+  const name = property.name;
+  switch (classifyValue(property.value)) {
     case 'empty':
       return `${name};`;
     case 'strings':
-      return `${name} = ${value
-        .toString('latin1', 0, value.length - 1)
-        .split('\0')
+      return `${name} = ${property
+        .asStringList()
         .map((s) => `"${escapeString(s)}"`)
         .join(', ')};`;
-    case 'cells': {
-      const cells: string[] = [];
-      for (let i = 0; i < value.length; i += 4) cells.push(`0x${value.readUInt32BE(i).toString(16)}`);
-      return `${name} = <${cells.join(' ')}>;`;
-    }
+    case 'cells':
+      return `${name} = <${(property.asU32Array() ?? []).map((cell) => `0x${cell.toString(16)}`).join(' ')}>;`;
     case 'bytes':
-      return `${name} = [${value.toString('hex').replace(/(..)(?!$)/g, '$1 ')}];`;
+      return `${name} = [${property.asHex().replace(/(..)(?!$)/g, '$1 ')}];`;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { BoundedBytes } from './bounded-bytes.ts';
+import { type BoundedBytes, StringWindow } from './bounded-bytes.ts';
 import { FdtError, quoteName as quote } from './errors.ts';
 import type { FdtHeader } from './header.ts';
 import { MAX_BLOB_BYTES, MAX_DEPTH, MAX_NODES, MAX_PATH_BYTES, MAX_PROPERTIES, mebibytes } from './limits.ts';
@@ -26,6 +26,7 @@ export function readStructure(blob: BoundedBytes, header: FdtHeader): DtNode {
   /** Tokens are 4-byte aligned from the start of the block, which itself need not be aligned. */
   const align4 = (at: number) => start + ((at - start + 3) & ~3);
   const names = new PropertyNames(blob, header);
+  const nodeNames = new StringWindow(blob);
   let root: DtNode | undefined;
   /** The open node: undefined before the root begins and after it ends. */
   let node: DtNode | undefined;
@@ -43,8 +44,8 @@ export function readStructure(blob: BoundedBytes, header: FdtHeader): DtNode {
         if (root !== undefined && node === undefined) throw new FdtError('BAD_STRUCTURE', at, 'a second root node');
         if (++depth > MAX_DEPTH) throw new FdtError('TOO_DEEP', at, `nodes nested deeper than ${MAX_DEPTH}`);
         if (++nodes > MAX_NODES) throw new FdtError('TOO_MANY', at, `more than ${MAX_NODES} nodes`);
-        const nul = blob.nulAfter(at + 4, end, 'BAD_NAME', 'node name');
-        const name = blob.latin1(at + 4, nul);
+        const nul = nodeNames.nulAfter(at + 4, end, 'BAD_NAME', 'node name');
+        const name = nodeNames.latin1(at + 4, nul);
         if (node === undefined && name !== '') throw new FdtError('BAD_STRUCTURE', at, `the root node is named ${quote(name)}; its name must be empty`);
         // "/" for the root, "/name" below it, "<parent's path>/name" deeper.
         pathLength[depth] = depth === 1 ? 1 : (depth === 2 ? 0 : pathLength[depth - 1]!) + 1 + name.length;
@@ -97,30 +98,31 @@ export function readStructure(blob: BoundedBytes, header: FdtHeader): DtNode {
  * quadratic, so decoded names may add up to MAX_BLOB_BYTES (real blobs: their strings block, a few KB).
  */
 class PropertyNames {
-  readonly #blob: BoundedBytes;
+  readonly #text: StringWindow;
   readonly #start: number;
   readonly #end: number;
-  readonly #cache = new Map<number, string>();
+  readonly #cache: (string | undefined)[];
   #decoded = 0;
 
   constructor(blob: BoundedBytes, header: FdtHeader) {
-    this.#blob = blob;
     this.#start = header.stringsOffset;
     this.#end = header.version >= 17 ? header.stringsOffset + header.stringsSize : header.totalSize;
+    this.#text = new StringWindow(blob, this.#start, this.#end);
+    this.#cache = new Array(Math.max(0, this.#end - this.#start));
   }
 
   at(nameOffset: number, propAt: number): string {
-    const cached = this.#cache.get(nameOffset);
+    const cached = this.#cache[nameOffset];
     if (cached !== undefined) return cached;
     if (nameOffset >= this.#end - this.#start) {
       throw new FdtError('BAD_STRING', propAt, `property name offset ${nameOffset} is outside the ${this.#end - this.#start}-byte strings area`);
     }
     const start = this.#start + nameOffset;
-    const nul = this.#blob.nulAfter(start, this.#end, 'BAD_STRING', 'property name');
+    const nul = this.#text.nulAfter(start, this.#end, 'BAD_STRING', 'property name');
     this.#decoded += nul - start;
     if (this.#decoded > MAX_BLOB_BYTES) throw new FdtError('TOO_LARGE', propAt, `distinct property names add up to more than ${MAX_BLOB_BYTES} bytes`);
-    const name = this.#blob.latin1(start, nul);
-    this.#cache.set(nameOffset, name);
+    const name = this.#text.latin1(start, nul);
+    this.#cache[nameOffset] = name;
     return name;
   }
 }

@@ -41,8 +41,7 @@ function toJsonNode(node: DtNode): JsonNode {
 }
 
 function jsonValue(property: DtProperty): JsonValue {
-  const value = property.value;
-  switch (classifyValue(value)) {
+  switch (classifyValue(property.value)) {
     case 'empty':
       return {};
     case 'strings':
@@ -50,6 +49,6 @@ function jsonValue(property: DtProperty): JsonValue {
     case 'cells':
       return { cells: property.asU32Array() ?? [] };
     case 'bytes':
-      return { bytes: value.toString('hex') };
+      return { bytes: property.asHex() };
   }
 }

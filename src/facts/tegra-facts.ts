@@ -188,7 +188,7 @@ function boardIds(root: DtNode): Array<{ id: string; source: string }> {
   const ids: Array<{ id: string; source: string }> = [];
   // NVIDIA's UEFI appends each EEPROM's id with its NUL, then a space, and ends with a newline
   // ("3767-0000-301\0 3768-0000-ES1\0 \n", edk2-nvidia AddBoardProperties): no string-list reader takes that.
-  const raw = chosen?.property('ids')?.value.toString('latin1') ?? '';
+  const raw = chosen?.property('ids')?.asLatin1() ?? '';
   for (const id of raw.split(/[\0\s]+/)) if (id !== '') ids.push({ id, source: '/chosen/ids' });
   for (const property of chosen?.child('plugin-manager')?.child('ids')?.properties ?? []) ids.push({ id: property.name, source: '/chosen/plugin-manager/ids' });
   return ids;
