@@ -4,38 +4,46 @@
 // recording proxy) with an unlabelled node registered, and stops the clock when a watch on that node (the
 // admin's, straight to the server) delivers it with devicetree labels: no polling interval. Runs of the same
 // program unbundled from src/ (Node strips the types) are interleaved with the bundle's, to show what the
-// esbuild bundle buys. `first_request_ms` (spawn to the first API request) splits start-up from the API
+// esbuild bundle buys; when the flags set NODE_COMPILE_CACHE (the image's do, with a cache made as the image
+// build makes it), the bundle also runs with the cache disabled, to show what the cache buys. `first_request_ms` (spawn to the first API request) splits start-up from the API
 // round trips. One untimed warm-up run each, so neither side pays for a cold page cache. Prints the runs
 // to stderr and one JSON summary line last.
 //
 //   npm run --silent bench:controller-start -- [--runs 15] [--node-flags="--max-semi-space-size=1"]
 //       [--bundle other/dt-node-labeller.js]
 //
-// --node-flags applies to both sides (the `=` is needed because the value starts with a dash; leading
+// --node-flags applies to every case (the `=` is needed because the value starts with a dash; leading
 // NAME=value words are environment variables); --bundle times another build, e.g. one made with other
 // esbuild options.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { addNodes, BUNDLE, median, parseVariant, percentile, round, SOURCE, startCluster, startLabeller, whenLabelled } from './lib/controller.ts';
+import { addNodes, BUNDLE, median, parseVariant, percentile, round, SOURCE, startCluster, startLabeller, type Variant, whenLabelled } from './lib/controller.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '15' }, 'node-flags': { type: 'string', default: '' }, bundle: { type: 'string', default: BUNDLE } },
 });
 const RUNS = Number(values.runs);
 const variant = parseVariant(values['node-flags']);
-const ENTRIES = { bundle: values.bundle, source: SOURCE } as const;
+// With a compile cache in the flags (the image's), the bundle also runs without it, to show what it buys.
+const { NODE_COMPILE_CACHE: cache, ...uncachedEnv } = variant.env;
+const uncached: Variant = { ...variant, env: { ...uncachedEnv, NODE_DISABLE_COMPILE_CACHE: '1' } };
+const ENTRIES = {
+  bundle: { entry: values.bundle, variant },
+  ...(cache === undefined ? {} : { 'bundle-uncached': { entry: values.bundle, variant: uncached } }),
+  source: { entry: SOURCE, variant },
+};
 type EntryName = keyof typeof ENTRIES;
 
 const cluster = await startCluster();
-const labelledMs: Record<EntryName, number[]> = { bundle: [], source: [] };
-const firstRequestMs: Record<EntryName, number[]> = { bundle: [], source: [] };
+const labelledMs = Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, []])) as unknown as Record<EntryName, number[]>;
+const firstRequestMs = Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, []])) as unknown as Record<EntryName, number[]>;
 
 /** One fresh process labelling a fresh node; returns [spawn → labelled, spawn → first API request] in ms. */
 async function once(entry: EntryName, nodeName: string): Promise<[number, number]> {
   await addNodes(cluster, [nodeName]);
   cluster.proxy.records.length = 0;
-  const labeller = startLabeller({ cluster, nodeName, variant, entry: ENTRIES[entry] });
+  const labeller = startLabeller({ cluster, nodeName, ...ENTRIES[entry] });
   try {
     const labelledAt = await whenLabelled(cluster, nodeName, labeller);
     // Request timestamps are wall-clock ms; move the spawn onto the same clock.
@@ -82,6 +90,7 @@ console.log(
     node_flags: variant.label,
     bundle_path: values.bundle,
     bundle: summary('bundle'),
+    ...('bundle-uncached' in ENTRIES ? { bundle_uncached: summary('bundle-uncached') } : {}),
     source: summary('source'),
     source_over_bundle: round(median(labelledMs.source) / median(labelledMs.bundle), 2),
     bare_node_ms: round(median(bare)),

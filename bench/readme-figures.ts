@@ -5,21 +5,30 @@
 //
 //   npm run --silent bench:readme -- [--corpus ../shared/dtb] [--only a,b]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { imageRuntime, warmCompileCache } from '../scripts/image/runtime.ts';
 import { RESULTS_FILE, type Results, readResults, renderFigures, withFigures } from './lib/figures.ts';
 
 const { values } = parseArgs({ options: { corpus: { type: 'string', default: '../shared/dtb' }, only: { type: 'string', default: '' } } });
 const README = new URL('../README.md', import.meta.url).pathname;
 
-/** The node flags the image runs with, from the Dockerfile's ENTRYPOINT (and its MALLOC_ARENA_MAX). */
+/**
+ * The node flags and environment the image runs with (scripts/image/runtime.ts reads them from the Dockerfile).
+ * Its compile cache is made here the way the image build makes it, in a scratch folder, for this dist/.
+ */
 function imageNodeFlags(): string {
-  const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
-  const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
-  const env = [...dockerfile.matchAll(/^ENV (\w+)=(\S+)$/gm)].map(([, k, v]) => `${k}=${v}`);
-  return [...env, ...entry.filter((arg) => arg.startsWith('--'))].join(' ');
+  const { flags, env } = imageRuntime();
+  const settings = { ...env };
+  if (settings.NODE_COMPILE_CACHE !== undefined) {
+    // A fixed path, remade each time: the flags are also the name results.json files each case under.
+    settings.NODE_COMPILE_CACHE = join(tmpdir(), 'dt-node-labeller-compile-cache');
+    rmSync(settings.NODE_COMPILE_CACHE, { recursive: true, force: true });
+    warmCompileCache(settings.NODE_COMPILE_CACHE);
+  }
+  return [...Object.entries(settings).map(([name, value]) => `${name}=${value}`), ...flags].join(' ');
 }
 
 /** Runs `node <script> args` and parses its last stdout line (every bench prints a JSON summary last). */

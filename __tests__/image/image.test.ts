@@ -13,7 +13,7 @@
 // and the release workflow) turns every skip into a failure.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
@@ -176,6 +176,7 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         assert.equal(inspect.Config.User, '0:0');
         assert.equal(inspect.Config.WorkingDir, '/app');
         assert.ok(inspect.Config.Env.includes('MALLOC_ARENA_MAX=2'));
+        assert.ok(inspect.Config.Env.includes('NODE_COMPILE_CACHE=/app/compile-cache'));
         assert.equal(inspect.Config.Labels['org.opencontainers.image.version'], pkg.version);
         assert.equal(inspect.Config.Labels['org.opencontainers.image.licenses'], pkg.license);
         if (process.env.DT_IMAGE === undefined) {
@@ -184,7 +185,20 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         }
         const root = (await podmanOk(['image', 'mount', image])).trim();
         try {
-          assert.deepEqual(readdirSync(join(root, 'app')).sort(), ['dist', 'package.json']);
+          assert.deepEqual(readdirSync(join(root, 'app')).sort(), ['compile-cache', 'dist', 'package.json']);
+          // V8's code cache of dist/, one folder per user id it was made as (Node names them
+          // v<version>-<arch>-<V8 cache tag>-<uid>): root and the chart's non-root user, each with an entry per module.
+          const cacheDir = statSync(join(root, 'app/compile-cache'));
+          assert.equal(cacheDir.mode & 0o7777, 0o755, 'written while the image was built, by root alone since');
+          assert.equal(cacheDir.uid, 0);
+          const caches = readdirSync(join(root, 'app/compile-cache')).sort();
+          assert.deepEqual(
+            caches.map((dir) => dir.replace(/^v[\d.]+-\w+-[0-9a-f]+-(\d+)$/, 'uid $1')),
+            ['uid 0', 'uid 65532'],
+          );
+          // Every module but those only other commands import (cleanup, and YAML output for the dry run).
+          const modules = readdirSync(join(root, 'app/dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js') && !/(^|\/)(cleanup|yaml-output)-/.test(f));
+          for (const dir of caches) assert.equal(readdirSync(join(root, 'app/compile-cache', dir)).length, modules.length, `${dir}: an entry per module of ${modules.join(', ')}`);
           assert.deepEqual(
             readdirSync(join(root, 'app'), { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('node_modules')),
             [],
@@ -220,6 +234,37 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         const missing = await podman(['run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', image, 'labels', '--host-root', '/host']);
         assert.equal(missing.code, 2, missing.stderr);
         assert.match(missing.stderr, /--host-root.*\/host does not exist/);
+      });
+
+      test("a start takes the image's code cache for every module, as root and as the non-root user", async () => {
+        // The warm-up's own command, on the pod's read-only root: Node says per module whether it took the
+        // cache (NODE_DEBUG_NATIVE=COMPILE_CACHE); nothing may be compiled afresh.
+        for (const user of ['0:0', '65532:65532']) {
+          const start = await podman([
+            'run',
+            '--rm',
+            ...RUN_FLAGS,
+            ...platformFlags,
+            '--network',
+            'none',
+            '--read-only',
+            '--user',
+            user,
+            '--env',
+            'NODE_DEBUG_NATIVE=COMPILE_CACHE',
+            image,
+            'run',
+            '--once',
+            '--host-root',
+            '/app',
+            '--nfd-features-file',
+            '/tmp/labels.txt',
+          ]);
+          assert.equal(start.code, 0, start.stderr);
+          const accepted = start.stderr.split('\n').filter((line) => /V8 code cache for ESM \S+ was accepted/.test(line));
+          assert.ok(accepted.length >= 10, `${user}: ${accepted.length} modules from the cache\n${start.stderr}`);
+          assert.doesNotMatch(start.stderr, /rejected|mismatch|no cache/i, user);
+        }
       });
 
       for (const [mode, slug, values] of [
