@@ -27,11 +27,12 @@ const RUNS = Number(values.runs);
 const variant = parseVariant(values['node-flags']);
 // With a compile cache in the flags (the image's), the bundle also runs without it, to show what it buys.
 const { NODE_COMPILE_CACHE: cache, ...uncachedEnv } = variant.env;
-const uncached: Variant = { ...variant, env: { ...uncachedEnv, NODE_DISABLE_COMPILE_CACHE: '1' } };
+const uncached: Variant = { ...variant, env: { ...uncachedEnv, ...(cache === undefined ? {} : { NODE_DISABLE_COMPILE_CACHE: '1' }) } };
 const ENTRIES = {
   bundle: { entry: values.bundle, variant },
   ...(cache === undefined ? {} : { 'bundle-uncached': { entry: values.bundle, variant: uncached } }),
-  source: { entry: SOURCE, variant },
+  // The unbundled program never takes the cache either: it would add an entry per source file to it.
+  source: { entry: SOURCE, variant: uncached },
 };
 type EntryName = keyof typeof ENTRIES;
 

@@ -72,6 +72,40 @@ const withoutUndici: Plugin = {
   },
 };
 
+/**
+ * Two imports kept off the start-up path (issue 18): with the image's flags V8 refuses Node's built-in code
+ * cache, so every built-in module loaded is compiled at start, and these are loaded for code `run` never calls.
+ * - node:child_process as client-node imports it (for exec credential plugins and Azure's and GCP's helpers)
+ *   and commander (for executable subcommands, which this CLI has none of): a module of the same functions
+ *   that loads the real one on first call (about 6 ms and 9 modules less).
+ * - prom-client's Pushgateway, which loads node:zlib at import (about 7 ms): a class that says it is not built in.
+ * bundle.test.ts pins both; a kubeconfig with an exec plugin is tested against the real API server.
+ */
+const CHILD_PROCESS_FUNCTIONS = ['exec', 'execFile', 'execFileSync', 'execSync', 'fork', 'spawn', 'spawnSync'];
+const offTheStartPath: Plugin = {
+  name: 'off-the-start-path',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /\/node_modules\/(@kubernetes\/client-node|commander)\//.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: [`for (const name of ${JSON.stringify(CHILD_PROCESS_FUNCTIONS)}) module.exports[name] = (...args) => require('node:child_process')[name](...args);`].join('\n'),
+      loader: 'js',
+    }));
+    build.onResolve({ filter: /^\.\/lib\/pushgateway$/ }, (args) =>
+      args.importer.includes('/node_modules/prom-client/') ? { path: 'pushgateway', namespace: 'without-pushgateway' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'without-pushgateway' }, () => ({
+      contents: [
+        'module.exports = class Pushgateway {',
+        '  constructor() { throw new Error("dt-node-labeller is built without prom-client\'s Pushgateway (scripts/build.ts)"); }',
+        '};',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -91,6 +125,6 @@ await build({
   legalComments: 'linked',
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [builtinsByRequire, clientNodeWithoutSideEffects, withoutUndici],
+  plugins: [offTheStartPath, builtinsByRequire, clientNodeWithoutSideEffects, withoutUndici],
   logLevel: 'warning',
 });

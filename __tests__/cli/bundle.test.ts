@@ -3,7 +3,9 @@
 // entry and the program chunk it loads, and none of them may pull in client-node, prom-client, winston, the
 // YAML library or node:http (whose ESM facade loads Node's fetch stack: ~25 ms at every start).
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { CLI } from '../helpers/run-cli.ts';
@@ -66,4 +68,27 @@ test("the controller carries client-node's configuration, not its generated API 
   // undici's HTTP/1 client names its WebAssembly parser; its fetch names the Fetch standard's errors.
   assert.doesNotMatch(text, /llhttp|MockAgent|fetch failed/, 'undici is bundled (scripts/build.ts withoutUndici)');
   assert.match(text, /is built without undici/, "client-node's undici import is the stand-in that says so");
+});
+
+test('`run` starts without node:child_process or node:zlib: nothing it calls at start needs them (issue 18)', () => {
+  // What Node has loaded once `run` has labelled (here: found nothing to label and exited, --once on a host
+  // root with no devicetree, NFD's feature file as target so no cluster is needed), from process.moduleLoadList.
+  const scratch = mkdtempSync(join(tmpdir(), 'bundle-modules-'));
+  try {
+    const report = join(scratch, 'report.mjs');
+    writeFileSync(
+      report,
+      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(join(scratch, 'modules.txt'))}, process.moduleLoadList.join('\\n')));\n`,
+    );
+    const run = spawnSync(process.execPath, ['--import', report, CLI, 'run', '--once', '--host-root', scratch, '--nfd-features-file', join(scratch, 'labels.txt')], {
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const loaded = readFileSync(join(scratch, 'modules.txt'), 'utf8').split('\n');
+    for (const name of ['child_process', 'zlib']) assert.ok(!loaded.includes(`NativeModule ${name}`), `${name} is loaded at start`);
+    // The labeller's own modules did load (the check is not vacuous): its HTTP client and metrics.
+    for (const name of ['https', 'perf_hooks']) assert.ok(loaded.includes(`NativeModule ${name}`), `${name} is not loaded`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });

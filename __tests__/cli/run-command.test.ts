@@ -6,7 +6,7 @@
 // Backoff delays, the resync timer and --once's five attempts are proven in virtual time
 // (__tests__/controller/controller.test.ts); here only what needs the real process and the real server.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -517,6 +517,27 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     assert.match(missing.transcript(), /cannot read the devicetree/);
     // The closing line names the server from the kubeconfig (here the proxy's address).
     assert.equal(missing.logs.at(-1)?.message, `could not label node nano at ${proxy.url} in 5 attempts; giving up (--once)`);
+  });
+
+  test('a kubeconfig whose user is an exec credential plugin: the plugin runs and its token is used', async () => {
+    // The client-go credential plugin protocol (Kubernetes docs, "client-go credential plugins"): the kubeconfig
+    // names a command, which prints an ExecCredential whose status carries the token. The bundle loads
+    // node:child_process only when such a plugin is run (scripts/build.ts), so this is its test.
+    await plane.createNode('nano');
+    copyFileSync(fixture('jetson-nano-l4t.dtb'), join(dir, 'exec.dtb'));
+    const config = JSON.parse(readFileSync(kubeconfig, 'utf8')) as { users: [{ name: string; user: Record<string, unknown> }] };
+    const token = config.users[0].user.token as string;
+    const ran = join(dir, 'exec-plugin-ran');
+    const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } };
+    const plugin = `require('node:fs').appendFileSync(${JSON.stringify(ran)}, 'ran\\n'); console.log(${JSON.stringify(JSON.stringify(credential))});`;
+    config.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', plugin], interactiveMode: 'Never' } };
+    const execConfig = join(dir, 'exec.kubeconfig');
+    writeFileSync(execConfig, JSON.stringify(config));
+    const once = LabellerProcess.start(['run', '--once', '--dtb', join(dir, 'exec.dtb'), '--node-name', 'nano', '--kubeconfig', execConfig]);
+    processes.push(once);
+    assert.deepEqual(await once.exited, { code: 0, signal: null }, once.transcript());
+    assert.ok(await hasAll('nano', NANO)());
+    assert.ok(readFileSync(ran, 'utf8').startsWith('ran\n'), 'the plugin ran');
   });
 
   test('a URL that is not a Kubernetes API server is an error, not "node not found"', async () => {

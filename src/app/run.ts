@@ -60,12 +60,23 @@ export async function runLabeller(options: RunOptions): Promise<number> {
   }
 
   const server = createStatusServer({ registry: metrics.registry, ready: () => controller.ready });
-  await listenOn(server, options.listen, logger);
   const signals = handleSignals(controller, server, logger);
+  // Labelling starts before the port is bound: binding loads net's cluster support (7 ms of start-up with the
+  // image's flags, issue 18) and may wait LISTEN_RETRY_MS for a port a replaced pod still holds, and the
+  // labels need neither. The probes are answered once it is bound; /readyz only says ready after labelling.
+  const running = controller.run();
+  running.catch(() => undefined); // awaited below: an early failure is not unhandled while the port is bound
   try {
-    await controller.run();
+    await new Promise<void>((resolve) => setImmediate(resolve)); // the first API request is on its way
+    await listenOn(server, options.listen, logger);
+    await running;
+  } catch (error) {
+    controller.stop();
+    await running.catch(() => undefined);
+    throw error;
   } finally {
     signals.dispose();
+    server.close();
   }
   logger.info('stopped; labels stay in place');
   return 0;
