@@ -152,7 +152,7 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         await plane.deleteAllNodes();
       });
 
-      test('the image: distroless Node at /nodejs/bin/node, /app holding dist/ and package.json only, no shell, no node_modules', async () => {
+      test('the image: distroless Node at /nodejs/bin/node, /app holding dist/, package.json and its code cache only, no shell, no node_modules', async () => {
         const [inspect] = JSON.parse(await podmanOk(['image', 'inspect', image])) as {
           Architecture: string;
           Os: string;
