@@ -10,10 +10,15 @@ export class BoundedBytes {
   readonly bytes: Buffer;
   /** For u32: one big-endian load where optimised code would otherwise do four byte loads and shifts. */
   readonly #data: DataView;
+  /** The bytes' ArrayBuffer and where they start in it, for view(): read once, not per property. */
+  readonly #arrayBuffer: ArrayBufferLike;
+  readonly #byteOffset: number;
 
   constructor(bytes: Uint8Array) {
     this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#data = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.#arrayBuffer = this.bytes.buffer;
+    this.#byteOffset = this.bytes.byteOffset;
   }
 
   get length(): number {
@@ -52,7 +57,7 @@ export class BoundedBytes {
 
   /** A view of [start, end), sharing the blob's memory. */
   view(start: number, end: number): Uint8Array {
-    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + start, end - start);
+    return new Uint8Array(this.#arrayBuffer, this.#byteOffset + start, end - start);
   }
 }
 
