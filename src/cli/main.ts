@@ -14,6 +14,10 @@ if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
 } else {
   // --debug prints stack traces: map them back to src/ through the bundle's source maps (loaded from here on).
   if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+  // V8's code cache of the modules loaded from here on, where Node keeps it by default (a folder under the
+  // temp folder; NODE_COMPILE_CACHE names another, NODE_DISABLE_COMPILE_CACHE=1 turns it off): every start
+  // after the first compiles none of them. The image ships its cache made at build time (Dockerfile).
+  (await import('node:module')).enableCompileCache?.();
   const [{ processIo }, { runCli }] = await Promise.all([import('./io.ts'), import('./program.ts')]);
   process.exitCode = await runCli(process.argv.slice(2), processIo);
 }

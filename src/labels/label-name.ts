@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { MAX_LABEL_NAME_LENGTH } from './kubernetes-names.ts';
 
 /**
@@ -22,7 +21,8 @@ export function compatibleToLabelName(compatible: string): string | undefined {
   const name = trimToAlphanumeric(joined.replace(/[^A-Za-z0-9._-]/g, '-'));
   if (name === '') return undefined;
   if (name.length <= MAX_LABEL_NAME_LENGTH) return name;
-  const hash = createHash('sha256').update(compatible, 'latin1').digest('hex').slice(0, HASH_LENGTH);
+  // node:crypto only now: loading it costs the dry run about 10 ms, for names few trees have.
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256').update(compatible, 'latin1').digest('hex').slice(0, HASH_LENGTH);
   return `${trimToAlphanumeric(name.slice(0, MAX_LABEL_NAME_LENGTH - HASH_LENGTH - 1))}-${hash}`;
 }
 
