@@ -146,6 +146,9 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
     const image = `${IMAGE}-${p.suffix}`;
     /** podman's platform flags for this image: it runs exactly that instance, without a lookup warning. */
     const platformFlags = ['--arch', arch, ...(p.variant === undefined ? [] : ['--variant', p.variant])];
+    /** `podman run --rm` of this image with no network: `options` for podman, `args` for the labeller. */
+    const runOffline = (options: readonly string[], args: readonly string[]) =>
+      podman(['run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', ...options, image, ...args]);
     describe(`${p.name}${p.emulated ? ' (under qemu-user-static)' : ''}`, { skip: platformSkip(p) }, () => {
       afterEach(async () => {
         for (const pod of pods.splice(0)) await pod.remove();
@@ -228,10 +231,10 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         assert.equal(dtc(fromDump.stdout, 'dtb').stdout, dtc(readFileSync(NANO_DTB), 'dtb').stdout);
         // A host root with no devicetree (/app: a folder that has none) is a clear line and exit 1, not a stack
         // trace; one that is not there at all (nothing mounted at /host) is a usage error, exit 2.
-        const empty = await podman(['run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', image, 'labels', '--host-root', '/app']);
+        const empty = await runOffline([], ['labels', '--host-root', '/app']);
         assert.equal(empty.code, 1, empty.stderr);
         assert.equal(empty.stderr.trim().split('\n').length, 1, empty.stderr);
-        const missing = await podman(['run', '--rm', ...RUN_FLAGS, ...platformFlags, '--network', 'none', image, 'labels', '--host-root', '/host']);
+        const missing = await runOffline([], ['labels', '--host-root', '/host']);
         assert.equal(missing.code, 2, missing.stderr);
         assert.match(missing.stderr, /--host-root.*\/host does not exist/);
       });
@@ -240,26 +243,10 @@ describe('the image, built from the Dockerfile and run as the chart runs it', { 
         // The warm-up's own command, on the pod's read-only root: Node says per module whether it took the
         // cache (NODE_DEBUG_NATIVE=COMPILE_CACHE); nothing may be compiled afresh.
         for (const user of ['0:0', '65532:65532']) {
-          const start = await podman([
-            'run',
-            '--rm',
-            ...RUN_FLAGS,
-            ...platformFlags,
-            '--network',
-            'none',
-            '--read-only',
-            '--user',
-            user,
-            '--env',
-            'NODE_DEBUG_NATIVE=COMPILE_CACHE',
-            image,
-            'run',
-            '--once',
-            '--host-root',
-            '/app',
-            '--nfd-features-file',
-            '/tmp/labels.txt',
-          ]);
+          const start = await runOffline(
+            ['--read-only', '--user', user, '--env', 'NODE_DEBUG_NATIVE=COMPILE_CACHE'],
+            ['run', '--once', '--host-root', '/app', '--nfd-features-file', '/tmp/labels.txt'],
+          );
           assert.equal(start.code, 0, start.stderr);
           const accepted = start.stderr.split('\n').filter((line) => /V8 code cache for ESM \S+ was accepted/.test(line));
           assert.ok(accepted.length >= 10, `${user}: ${accepted.length} modules from the cache\n${start.stderr}`);
