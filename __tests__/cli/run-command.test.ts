@@ -462,6 +462,25 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     }
   });
 
+  test('a metrics port another process holds does not hold up the labels; SIGTERM while it waits for the port exits 0', async () => {
+    // As in a DaemonSet hand-over on the host network: the pod being replaced still has the port.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (holder.address() as AddressInfo).port;
+      await plane.createNode('nano');
+      const labeller = startRun('nano', ['--metrics-address', `127.0.0.1:${port}`]);
+      await until(hasAll('nano', NANO), 'the labels, with the port still taken');
+      await labeller.waitForLog(new RegExp(`port ${port} is in use; trying again`));
+      const exit = await labeller.signal('SIGTERM');
+      assert.deepEqual([exit.code, exit.signal], [0, null], labeller.transcript());
+      assert.ok(exit.ms < 5000, `took ${exit.ms} ms`);
+      assert.equal(labeller.logsMatching(/serving \/metrics/).length, 0, 'it never took the port');
+    } finally {
+      holder.close();
+    }
+  });
+
   test('survives dropped watches and an expired resourceVersion (410): it relists and keeps converging', async () => {
     await plane.createNode('nano');
     const labeller = startRun('nano');

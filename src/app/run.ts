@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller } from '../controller/controller.ts';
 import { DesiredLabels } from '../controller/desired-labels.ts';
 import { discover } from '../discover.ts';
@@ -65,10 +66,12 @@ export async function runLabeller(options: RunOptions): Promise<number> {
   // image's flags, issue 18) and may wait LISTEN_RETRY_MS for a port a replaced pod still holds, and the
   // labels need neither. The probes are answered once it is bound; /readyz only says ready after labelling.
   const running = controller.run();
-  running.catch(() => undefined); // awaited below: an early failure is not unhandled while the port is bound
+  // Once the controller has stopped (SIGTERM while a replaced pod still holds the port), stop waiting for the port.
+  const ended = new AbortController();
+  running.finally(() => ended.abort()).catch(() => undefined); // awaited below: not unhandled meanwhile
   try {
     await new Promise<void>((resolve) => setImmediate(resolve)); // the first API request is on its way
-    await listenOn(server, options.listen, logger);
+    await listenOn(server, options.listen, logger, ended.signal);
     await running;
   } catch (error) {
     controller.stop();
@@ -110,11 +113,11 @@ function labelTarget(options: RunOptions, logger: Logger, metrics: ControllerMet
 /**
  * Listens for /metrics, /healthz and /readyz. On the host network (KubeEdge's edge pods) the port is the
  * node's, and during a DaemonSet hand-over the pod being replaced may hold it a few seconds longer: wait
- * for it rather than exit.
+ * for it rather than exit, until `signal` says the labeller stopped.
  */
-async function listenOn(server: Server, { host, port }: RunOptions['listen'], logger: Logger): Promise<void> {
+async function listenOn(server: Server, { host, port }: RunOptions['listen'], logger: Logger, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + LISTEN_RETRY_MS;
-  for (;;) {
+  while (!signal.aborted) {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -128,7 +131,7 @@ async function listenOn(server: Server, { host, port }: RunOptions['listen'], lo
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw error;
       logger.warn(`port ${port} is in use; trying again`, { address: host ?? '' });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500, undefined, { signal }).catch(() => undefined);
     }
   }
 }
