@@ -381,6 +381,9 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     // TokenRequest API, and a kubeconfig (through the proxy) carrying it.
     await plane.kubectl(['apply', '-f', '-'], { input: labellerRbac(['get', 'list', 'watch']) }).then((r) => assert.equal(r.code, 0, r.stderr));
     const token = await plane.token('default', RESTRICTED);
+    // RBAC changes reach the API server's authorizer through an informer, a moment after they are stored: a
+    // labeller that starts sooner would also be refused its watch, a second episode this test does not expect.
+    await until(async () => (await plane.call('GET', '/api/v1/nodes/nano', undefined, { token })).status === 200, 'the granted verbs in force');
     const restricted = plane.kubeconfig(dir, { token, server: proxy.url, fileName: 'restricted.kubeconfig' });
     const labeller = startRun('nano', [], 'jetson-nano-l4t.dtb', {}, restricted);
     const line = await labeller.waitForLog(/ refused: /, CONVERGE_MS);
@@ -395,7 +398,8 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     // The next attempt is at most 2 s after the first. That later denials are logged at debug level only, and
     // come less and less often, is proven in virtual time (controller.test.ts), without seconds of real backoff.
     await until(hasAll('nano', NANO), 'the labels once allowed', 10_000);
-    assert.equal(labeller.logsMatching(/ refused: /).length, 1, 'one error line for the episode');
+    const refused = labeller.logsMatching(/ refused: /);
+    assert.equal(refused.length, 1, `one error line for the episode:\n${refused.map((l) => l.message).join('\n')}`);
     assert.ok(
       labeller.logsMatching(/ refused again: /).every((l) => l.level === 'debug'),
       'denials after the first at debug level only',
