@@ -37,8 +37,10 @@ const ENTRIES = {
 type EntryName = keyof typeof ENTRIES;
 
 const cluster = await startCluster();
-const labelledMs = Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, []])) as unknown as Record<EntryName, number[]>;
-const firstRequestMs = Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, []])) as unknown as Record<EntryName, number[]>;
+/** An empty list of times for each case. */
+const perEntry = () => Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, []])) as unknown as Record<EntryName, number[]>;
+const labelledMs = perEntry();
+const firstRequestMs = perEntry();
 
 /** One fresh process labelling a fresh node; returns [spawn → labelled, spawn → first API request] in ms. */
 async function once(entry: EntryName, nodeName: string): Promise<[number, number]> {

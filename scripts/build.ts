@@ -89,7 +89,7 @@ const offTheStartPath: Plugin = {
       /\/node_modules\/(@kubernetes\/client-node|commander)\//.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
-      contents: [`for (const name of ${JSON.stringify(CHILD_PROCESS_FUNCTIONS)}) module.exports[name] = (...args) => require('node:child_process')[name](...args);`].join('\n'),
+      contents: `for (const name of ${JSON.stringify(CHILD_PROCESS_FUNCTIONS)}) module.exports[name] = (...args) => require('node:child_process')[name](...args);`,
       loader: 'js',
     }));
     build.onResolve({ filter: /^\.\/lib\/pushgateway$/ }, (args) =>

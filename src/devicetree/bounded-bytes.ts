@@ -48,7 +48,7 @@ export class BoundedBytes {
   nulAfter(offset: number, end: number, code: FdtErrorCode, what: string, reportAt = offset): number {
     const b = this.bytes;
     for (let i = offset; i < end; i++) if (b[i] === 0) return i;
-    throw new FdtError(code, reportAt, `${what} is not NUL-terminated before byte 0x${end.toString(16)}`);
+    throw notTerminated(code, reportAt, what, end);
   }
 
   latin1(start: number, end: number): string {
@@ -59,6 +59,11 @@ export class BoundedBytes {
   view(start: number, end: number): Uint8Array {
     return new Uint8Array(this.#arrayBuffer, this.#byteOffset + start, end - start);
   }
+}
+
+/** The one refusal of a string that has no NUL before `end`, from BoundedBytes and StringWindow alike. */
+function notTerminated(code: FdtErrorCode, offset: number, what: string, end: number): FdtError {
+  return new FdtError(code, offset, `${what} is not NUL-terminated before byte 0x${end.toString(16)}`);
 }
 
 /** Bytes decoded per window: below V8's large-object size (128 KiB), so a window is an ordinary young string. */
@@ -100,7 +105,7 @@ export class StringWindow {
     }
     if (nul >= 0) {
       if (nul < end) return nul;
-      throw new FdtError(code, offset, `${what} is not NUL-terminated before byte 0x${end.toString(16)}`);
+      throw notTerminated(code, offset, what, end);
     }
     // A string longer than a window: rare enough to scan byte by byte.
     return this.#blob.nulAfter(Math.max(offset, this.#start + this.#text.length), end, code, what, offset);

@@ -16,14 +16,12 @@ export class DtProperty {
 
   /** The bytes as Latin-1 text, NULs included: one character per byte, whatever the bytes are. */
   asLatin1(end = this.value.length): string {
-    const v = this.value;
-    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1', 0, end);
+    return asBuffer(this.value).toString('latin1', 0, end);
   }
 
   /** The bytes in hexadecimal, two lower-case digits each. */
   asHex(): string {
-    const v = this.value;
-    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+    return asBuffer(this.value).toString('hex');
   }
 
   /** The strings of a NUL-separated string list (one trailing NUL dropped). Empty strings are kept. */
@@ -48,6 +46,9 @@ export class DtProperty {
     return cells;
   }
 }
+
+/** A Buffer over the same memory, for its decoders: made only when a value is decoded, not per property. */
+const asBuffer = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 /** Status values that mean "enabled" (ePAPR spells it "okay"; old trees say "ok"). */
 const ENABLED_STATUSES: ReadonlySet<string> = new Set(['okay', 'ok']);
