@@ -33,6 +33,8 @@ interface Harness {
   /** What the devicetree read gives: a fixture, a thrown error, or a ready Discovery. */
   source: { dtb: string | Error };
   reads: number;
+  /** The node lists sent when the devicetree was first read. */
+  listsBeforeFirstRead?: number;
 }
 const running: Harness[] = [];
 afterEach(async () => {
@@ -69,7 +71,7 @@ function start(options: StartOptions = {}): Harness {
   const metrics = new ControllerMetrics();
   const h = { clock, cluster, metrics, logs, source: { dtb: options.dtb ?? 'jetson-nano-l4t.dtb' }, reads: 0 } as Harness;
   const read = (): Discovery => {
-    h.reads++;
+    if (h.reads++ === 0) h.listsBeforeFirstRead = count(h, 'listNode');
     if (h.source.dtb instanceof Error) throw h.source.dtb;
     return discover({ location: { dtb: fixture(h.source.dtb) }, ...(options.rules ?? RULES) });
   };
@@ -101,6 +103,55 @@ function start(options: StartOptions = {}): Harness {
 const hasNanoLabels = (h: Harness) => Object.entries(JETSON_NANO_LABELS).every(([k, v]) => h.cluster.labels('nano')[k] === v);
 const metric = async (h: Harness, name: string) => (await h.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#'));
 const count = (h: Harness, method: string, from = 0) => h.cluster.log.filter((c) => c.method === method && c.at >= from).length;
+
+test("the node's first list is sent before the devicetree is read, so the two overlap; whenReady() settles once labelled", async () => {
+  const h = start();
+  let readyAt: number | undefined;
+  void h.controller.whenReady().then(() => (readyAt = h.cluster.log.length));
+  await h.clock.advance(0);
+  assert.equal(h.listsBeforeFirstRead, 1);
+  assert.ok(hasNanoLabels(h));
+  assert.ok(readyAt !== undefined && readyAt >= h.cluster.log.findIndex((c) => c.method === 'patchNodeMetadata') + 1, 'ready after the patch');
+});
+
+test('a target that reports before the devicetree is read is reconciled once the read gives labels', async () => {
+  // A watch that answers at once (a cached informer): its report comes before the devicetree is read and
+  // must not be lost, nor reconciled twice.
+  const written: Array<Readonly<Record<string, string>>> = [];
+  const target: LabelTarget = {
+    description: 'eager target',
+    async reconcile({ labels }) {
+      written.push(labels);
+      return { result: 'applied', labels: Object.keys(labels).length };
+    },
+    async watch(changed, _failed, signal) {
+      changed();
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    },
+  };
+  const metrics = new ControllerMetrics();
+  const logger = recordingLogger([]);
+  const clock = new VirtualClock();
+  const controller = new Controller({
+    target,
+    desired: new DesiredLabels(() => discover({ location: { dtb: fixture('jetson-nano-l4t.dtb') }, ...RULES }), logger, metrics),
+    logger,
+    metrics,
+    sleep: clock.sleep,
+    retry: new RetryBackoff(),
+    resyncMs: undefined,
+    rereadMs: undefined,
+  });
+  let ready = false;
+  void controller.whenReady().then(() => (ready = true));
+  const done = controller.run();
+  await clock.advance(0);
+  assert.deepEqual(written, [JETSON_NANO_LABELS]);
+  assert.ok(ready);
+  controller.stop();
+  await clock.advance(0);
+  await done;
+});
 
 test('labels a fresh node with the hand-written Nano labels, records ownership, becomes ready and records an event', async () => {
   const h = start();

@@ -45,6 +45,8 @@ export class Controller {
   #draining = false;
   #loop: Promise<void> = Promise.resolve();
   #reconciledOnce = false;
+  /** Settled the first time `ready` turns true. */
+  readonly #becameReady = Promise.withResolvers<void>();
   readonly #episodes: EpisodeLog;
   /** Ends the devicetree loop's current wait (SIGHUP re-read, or a failed read that needs a retry). */
   #wake: (() => void) | undefined;
@@ -63,14 +65,20 @@ export class Controller {
     return state === 'absent' || (state === 'ok' && this.#reconciledOnce);
   }
 
+  /** Resolves the first time `ready` turns true (never, if it never does). */
+  whenReady(): Promise<void> {
+    return this.#becameReady.promise;
+  }
+
+  #noteReady(): void {
+    if (this.ready) this.#becameReady.resolve();
+  }
+
   /** Runs until stop(): reads the devicetree, follows the target, reconciles. */
   async run(): Promise<void> {
     const { target, resyncMs } = this.#options;
-    this.#options.desired.read();
-    // A watched target reconciles when the watch first reports it; reconciling now would read it twice.
-    if (target.watch === undefined) this.requestReconcile();
     const signal = this.#abort.signal;
-    const tasks: Promise<unknown>[] = [this.#devicetreeLoop()];
+    const tasks: Promise<unknown>[] = [];
     if (target.watch !== undefined) {
       tasks.push(
         target.watch(
@@ -79,7 +87,16 @@ export class Controller {
           signal,
         ),
       );
+      // The watch's first list is on its way before the devicetree is read: the API server works on the TLS
+      // handshake and the list while this process parses (issue 18). One turn of the event loop sends it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    this.#options.desired.read();
+    this.#noteReady(); // a machine without a devicetree has nothing to do
+    // A watched target reconciles when the watch first reports it (reconciling now would read it twice),
+    // unless it reported before the devicetree was read: #drain kept that request.
+    if (target.watch === undefined || this.#dirty) this.requestReconcile();
+    tasks.push(this.#devicetreeLoop());
     if (resyncMs !== undefined) tasks.push(this.#every(resyncMs, () => this.requestReconcile({ readTarget: true })));
     await Promise.all(tasks);
     await this.#loop;
@@ -121,6 +138,7 @@ export class Controller {
   /** Reads the devicetree again now (SIGHUP) and reconciles when the labels changed. */
   rereadDevicetree(): void {
     if (this.#options.desired.read()) this.requestReconcile();
+    this.#noteReady();
     this.#wake?.();
   }
 
@@ -141,11 +159,12 @@ export class Controller {
   async #drain(): Promise<void> {
     try {
       while (this.#dirty && !this.#abort.signal.aborted) {
+        const desired = this.#options.desired.current;
+        // Nothing to write yet (or ever): the request stays pending for the read that gives labels.
+        if (desired === undefined || this.#options.desired.state === 'absent') return;
         this.#dirty = false;
         const fresh = this.#fresh;
         this.#fresh = false;
-        const desired = this.#options.desired.current;
-        if (desired === undefined || this.#options.desired.state === 'absent') return;
         try {
           if (await this.#reconcile(desired, fresh)) this.#options.retry.reset();
         } catch (error) {
@@ -175,6 +194,7 @@ export class Controller {
       logger.info('node labelled; ready', { target: target.description, startupMs: startupTimeline() });
     }
     this.#reconciledOnce = true;
+    this.#noteReady();
     // The API answers and the target is right again: whatever failed is over.
     this.#episodes.ok(this.#labelling);
     this.#episodes.ok(this.#watching);
