@@ -59,10 +59,19 @@ export class ControllerMetrics {
   });
 
   constructor() {
-    // Event-loop lag sampled once a second, not every 10 ms: an idle labeller should stay asleep.
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     for (const result of ['applied', 'unchanged', 'conflict', 'error'] as const) this.reconciles.inc({ result }, 0);
     this.devicetreePresent.set(1);
+  }
+
+  /**
+   * prom-client's process and Node.js series (CPU, memory, event-loop lag, GC), from now on. Called once the
+   * status port is about to be served rather than at construction: setting them up loads node:v8 and starts
+   * a GC observer and an event-loop monitor, work that would otherwise delay the first labels (issue 18).
+   * Nothing is lost: they are read when scraped, and no scrape comes before the port is bound.
+   */
+  collectProcessMetrics(): void {
+    // Event-loop lag sampled once a second, not every 10 ms: an idle labeller should stay asleep.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
   }
 
   /** The info series from the start, so it exists even when the devicetree is never read. */
