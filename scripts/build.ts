@@ -4,6 +4,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { build, type Plugin } from 'esbuild';
+import { lazyImports } from './lazy-imports.ts';
 
 /**
  * Node's built-in modules through require(), not ESM import. An ESM import of a built-in makes Node build
@@ -125,6 +126,6 @@ await build({
   legalComments: 'linked',
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [offTheStartPath, builtinsByRequire, clientNodeWithoutSideEffects, withoutUndici],
+  plugins: [lazyImports, offTheStartPath, builtinsByRequire, clientNodeWithoutSideEffects, withoutUndici],
   logLevel: 'warning',
 });
