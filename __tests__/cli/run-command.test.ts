@@ -25,6 +25,7 @@ import { installNodeFeatureCrd, NODE_FEATURES_API } from '../helpers/envtest/nfd
 import { eventually } from '../helpers/eventually.ts';
 import { JETSON_NANO_LABELS } from '../helpers/expected-labels.ts';
 import { LabellerProcess } from '../helpers/labeller-process.ts';
+import { startConnectProxy, startSocks5Proxy } from '../helpers/tunnel-proxies.ts';
 
 const P = 'beta.devicetree.org';
 const NANO = JETSON_NANO_LABELS;
@@ -561,6 +562,42 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
     assert.deepEqual(await once.exited, { code: 0, signal: null }, once.transcript());
     assert.ok(await hasAll('nano', NANO)());
     assert.ok(readFileSync(ran, 'utf8').startsWith('ran\n'), 'the plugin ran');
+  });
+
+  test("a kubeconfig's proxy-url: requests go through an HTTP CONNECT proxy or a SOCKS5 proxy", async () => {
+    // client-node's proxy agents (hpagent, socks-proxy-agent with socks) are evaluated on first use in the
+    // bundle (scripts/lazy-imports.ts), so these are their tests: TLS runs through each tunnel to the server.
+    await Promise.all(['via-connect', 'via-socks'].map((name) => plane.createNode(name)));
+    const [connectProxy, socksProxy] = await Promise.all([startConnectProxy(), startSocks5Proxy()]);
+    try {
+      const config = JSON.parse(readFileSync(kubeconfig, 'utf8')) as { clusters: [{ cluster: Record<string, unknown> }] };
+      const server = new URL(config.clusters[0].cluster.server as string);
+      for (const [name, tunnel] of [
+        ['via-connect', connectProxy],
+        ['via-socks', socksProxy],
+      ] as const) {
+        config.clusters[0].cluster['proxy-url'] = tunnel.url;
+        const proxied = join(dir, `${name}.kubeconfig`);
+        writeFileSync(proxied, JSON.stringify(config));
+        copyFileSync(fixture('jetson-nano-l4t.dtb'), join(dir, `${name}.dtb`));
+        const once = LabellerProcess.start(['run', '--once', '--dtb', join(dir, `${name}.dtb`), '--node-name', name, '--kubeconfig', proxied]);
+        processes.push(once);
+        assert.deepEqual(await once.exited, { code: 0, signal: null }, once.transcript());
+        assert.ok(await hasAll(name, NANO)(), `${name} is labelled`);
+        assert.ok(tunnel.tunnels.length > 0 && tunnel.tunnels.every((target) => target === server.host), `${name}: tunnels to ${tunnel.tunnels.join(', ')}`);
+      }
+      // The server is addressed by IP, which socks-proxy-agent does not name to TLS (api-request.ts checks the
+      // certificate itself): a name the certificate does not carry is still refused.
+      config.clusters[0].cluster['tls-server-name'] = 'not-the-api-server.example';
+      const wrongName = join(dir, 'wrong-name.kubeconfig');
+      writeFileSync(wrongName, JSON.stringify(config));
+      const refused = LabellerProcess.start(['run', '--once', '--dtb', join(dir, 'via-socks.dtb'), '--node-name', 'via-socks', '--kubeconfig', wrongName]);
+      processes.push(refused);
+      assert.deepEqual(await refused.exited, { code: 1, signal: null }, refused.transcript());
+      assert.match(refused.transcript(), /ERR_TLS_CERT_ALTNAME_INVALID/);
+    } finally {
+      await Promise.all([connectProxy.stop(), socksProxy.stop()]);
+    }
   });
 
   test('a URL that is not a Kubernetes API server is an error, not "node not found"', async () => {

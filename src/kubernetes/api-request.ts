@@ -1,5 +1,6 @@
 import { type ClientRequest, Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import { LabellerError } from '../errors.ts';
 import { markStartup } from '../observability/startup.ts';
@@ -48,6 +49,7 @@ export function apiRequester(config: KubeConfig): ApiRequester {
   const cluster = config.getCurrentCluster();
   if (cluster === null) throw new Error('the kubeconfig names no current cluster');
   const plain = cluster.server.startsWith('http:');
+  const socks = !plain && cluster.proxyUrl?.startsWith('socks') === true;
   // KubeConfig's own agent for a server without a proxy does not keep connections open; every request would
   // then begin with a TLS handshake. The request options carry the TLS settings, so a keep-alive agent of
   // ours serves the same connections. A proxy (proxy-url) keeps KubeConfig's agent.
@@ -72,6 +74,14 @@ export function apiRequester(config: KubeConfig): ApiRequester {
       },
     };
     await config.applyToHTTPSOptions(options);
+    if (socks) {
+      // socks-proxy-agent opens TLS over the tunnel without the host, and names the server only when it is not
+      // an IP address, so Node would check the certificate against "localhost": an API server addressed by IP
+      // (kubeadm's kubeconfigs, the in-cluster service address) would always fail. Check it against what a
+      // direct connection checks: the kubeconfig's tls-server-name, else the server's host.
+      const identity = (options as { servername?: string }).servername ?? url.hostname.replace(/^\[|\]$/g, '');
+      Object.assign(options, { checkServerIdentity: (_host: string, certificate: PeerCertificate) => checkServerIdentity(identity, certificate) });
+    }
     if (keepAlive !== undefined) options.agent = keepAlive;
     if (signal !== undefined) options.signal = signal;
     const send = () =>
