@@ -6,7 +6,8 @@
 // program unbundled from src/ (Node strips the types) are interleaved with the bundle's, to show what the
 // esbuild bundle buys; when the flags set NODE_COMPILE_CACHE (the image's do, with a cache made as the image
 // build makes it), the bundle also runs with the cache disabled, to show what the cache buys. `first_request_ms` (spawn to the first API request) splits start-up from the API
-// round trips. One untimed warm-up run each, so neither side pays for a cold page cache. Prints the runs
+// round trips. The labeller reads a real Jetson Nano tree when JETSON_L4T_DIR is set (bench/lib/controller.ts
+// BENCH_TREE), as a Nano running stock JetPack would. One untimed warm-up run each, so neither side pays for a cold page cache. Prints the runs
 // to stderr and one JSON summary line last.
 //
 //   npm run --silent bench:controller-start -- [--runs 15] [--node-flags="--max-semi-space-size=1"]
@@ -18,7 +19,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { addNodes, BUNDLE, median, parseVariant, percentile, round, SOURCE, startCluster, startLabeller, type Variant, whenLabelled } from './lib/controller.ts';
+import { addNodes, BENCH_TREE, BUNDLE, median, parseVariant, percentile, round, SOURCE, startCluster, startLabeller, type Variant, whenLabelled } from './lib/controller.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '15' }, 'node-flags': { type: 'string', default: '' }, bundle: { type: 'string', default: BUNDLE } },
@@ -97,5 +98,6 @@ console.log(
     source: summary('source'),
     source_over_bundle: round(median(labelledMs.source) / median(labelledMs.bundle), 2),
     bare_node_ms: round(median(bare)),
+    tree: BENCH_TREE,
   }),
 );
