@@ -2,26 +2,9 @@
 // bundle starts faster and with less RSS than loading the same dependencies from node_modules, which every
 // DaemonSet pod on a small board pays.
 import { readFileSync, rmSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
 import { build, type Plugin } from 'esbuild';
+import { builtinsByRequire } from './builtin-imports.ts';
 import { lazyImports } from './lazy-imports.ts';
-
-/**
- * Node's built-in modules through require(), not ESM import. An ESM import of a built-in makes Node build
- * its ESM facade, and for node:http that loads its internal undici and some 70 more modules the labeller
- * never calls (issue 18 measured +2.1 MiB of RSS); require() hands over the CommonJS module as it is.
- * The banner's createRequire provides require.
- */
-const builtinsByRequire: Plugin = {
-  name: 'builtins-by-require',
-  setup(build) {
-    // Only ESM imports: a CommonJS dependency's own require() of a built-in is left as esbuild leaves it.
-    build.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)*$/ }, (args) =>
-      args.kind === 'import-statement' && isBuiltin(args.path) ? { path: args.path, namespace: 'builtin' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
-  },
-};
 
 // The oldest Node the package supports is said once, in package.json's engines (">=22.19"): the bundle's
 // syntax target and the CLI's own version check come from it.

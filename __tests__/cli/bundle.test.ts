@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { fixture } from '../helpers/corpus.ts';
 import { CLI } from '../helpers/run-cli.ts';
 
 const DIST = dirname(CLI);
@@ -70,24 +71,30 @@ test("the controller carries client-node's configuration, not its generated API 
   assert.match(text, /is built without undici/, "client-node's undici import is the stand-in that says so");
 });
 
-test('`run` starts without node:child_process, node:zlib, node:vm or node:dns: nothing it calls at start needs them (issue 18)', () => {
-  // What Node has loaded once `run` has labelled (here: found nothing to label and exited, --once on a host
-  // root with no devicetree, NFD's feature file as target so no cluster is needed), from process.moduleLoadList.
+test('`run` starts without node:child_process, zlib, vm, dns, worker_threads or readline: nothing it calls at start needs them (issue 18)', () => {
+  // What Node has loaded once `run` has labelled (--once, NFD's feature file as target so no cluster is
+  // needed), from process.moduleLoadList.
   const scratch = mkdtempSync(join(tmpdir(), 'bundle-modules-'));
   try {
-    const report = join(scratch, 'report.mjs');
-    writeFileSync(
-      report,
-      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(join(scratch, 'modules.txt'))}, process.moduleLoadList.join('\\n')));\n`,
+    // CommonJS: an ES module's import of node:fs would itself load what fs loads lazily (fs/dir, fs/promises, readline).
+    const report = join(scratch, 'report.cjs');
+    writeFileSync(report, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(join(scratch, 'modules.txt'))}, process.moduleLoadList.join('\\n')));\n`);
+    const run = spawnSync(
+      process.execPath,
+      ['--require', report, CLI, 'run', '--once', '--dtb', fixture('jetson-nano-l4t.dtb'), '--nfd-features-file', join(scratch, 'labels.txt')],
+      {
+        encoding: 'utf8',
+      },
     );
-    const run = spawnSync(process.execPath, ['--import', report, CLI, 'run', '--once', '--host-root', scratch, '--nfd-features-file', join(scratch, 'labels.txt')], {
-      encoding: 'utf8',
-    });
     assert.equal(run.status, 0, run.stderr);
     const loaded = readFileSync(join(scratch, 'modules.txt'), 'utf8').split('\n');
     // vm comes with jsonpath-plus and dns with socks-proxy-agent: their loading at start would mean the lazy
-    // imports of scripts/lazy-imports.ts are evaluated at start after all.
-    for (const name of ['child_process', 'zlib', 'vm', 'dns']) assert.ok(!loaded.includes(`NativeModule ${name}`), `${name} is loaded at start`);
+    // imports of scripts/lazy-imports.ts are evaluated at start after all. worker_threads and readline come
+    // with node:util's and node:fs's lazily loaded functions, read when a bundled import copies the whole
+    // module (scripts/builtin-imports.ts).
+    for (const name of ['child_process', 'zlib', 'vm', 'dns', 'worker_threads', 'internal/readline/interface']) {
+      assert.ok(!loaded.includes(`NativeModule ${name}`), `${name} is loaded at start`);
+    }
     // The labeller's own modules did load (the check is not vacuous): its HTTP client and metrics.
     for (const name of ['https', 'perf_hooks']) assert.ok(loaded.includes(`NativeModule ${name}`), `${name} is not loaded`);
   } finally {
