@@ -103,7 +103,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: `node${minimum[1]}`,
-  define: { __MIN_NODE_MAJOR__: minimum[1]!, __MIN_NODE_MINOR__: minimum[2]! },
+  // A production build, as bundlers make them: the one dependency that asks, winston's debug channel
+  // (@dabh/diagnostics), otherwise loads its development logger and a colour library at every start (issue 18).
+  define: { __MIN_NODE_MAJOR__: minimum[1]!, __MIN_NODE_MINOR__: minimum[2]!, 'process.env.NODE_ENV': '"production"' },
   minify: true,
   sourcemap: 'linked',
   legalComments: 'linked',

@@ -71,6 +71,10 @@ test("the controller carries client-node's configuration, not its generated API 
   assert.match(text, /is built without undici/, "client-node's undici import is the stand-in that says so");
 });
 
+test('a production build: no dependency reads NODE_ENV at run time (winston\'s debug channel takes its no-op logger, without a colour library)', () => {
+  assert.doesNotMatch(allChunks(), /process\.env\.NODE_ENV/);
+});
+
 test('`run` starts without node:child_process, zlib, vm, dns, worker_threads or readline: nothing it calls at start needs them (issue 18)', () => {
   // What Node has loaded once `run` has labelled (--once, NFD's feature file as target so no cluster is
   // needed), from process.moduleLoadList.
