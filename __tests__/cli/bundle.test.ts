@@ -71,7 +71,7 @@ test("the controller carries client-node's configuration, not its generated API 
   assert.match(text, /is built without undici/, "client-node's undici import is the stand-in that says so");
 });
 
-test('a production build: no dependency reads NODE_ENV at run time (winston\'s debug channel takes its no-op logger, without a colour library)', () => {
+test("a production build: no dependency reads NODE_ENV at run time (winston's debug channel takes its no-op logger, without a colour library)", () => {
   assert.doesNotMatch(allChunks(), /process\.env\.NODE_ENV/);
 });
 
