@@ -190,6 +190,9 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
 
     await until(async () => (await labeller.http('/readyz')).status === 200, 'readiness');
     assert.equal((await labeller.http('/healthz')).status, 200);
+    // The port is bound once labelled (src/app/run.ts), so that binding it does not delay the labels.
+    const messages = labeller.logs.map((line) => String(line.message));
+    assert.ok(messages.indexOf('node labelled; ready') < messages.findIndex((message) => message.startsWith('serving')), messages.join('\n'));
     assert.equal(await labeller.metric('dt_node_labeller_labels'), Object.keys(NANO).length);
     assert.equal(await labeller.metric('dt_node_labeller_reconciles_total{result="applied"}'), 1);
     assert.equal(await labeller.metric('dt_node_labeller_devicetree_error'), 0);
@@ -317,6 +320,8 @@ describe('run: end to end against the real API server, driven by kubectl', { ski
   test('waits for a node that is not registered yet, not ready meanwhile', async () => {
     const labeller = startRun('late');
     await labeller.waitForLog(/node not found/, CONVERGE_MS);
+    // Not ready, so the port was bound at the latest half a second in (src/app/run.ts): the probes are answered.
+    await labeller.waitForLog(/serving/, CONVERGE_MS);
     assert.equal((await labeller.http('/readyz')).status, 503);
     await plane.createNode('late');
     await until(hasAll('late', NANO), 'the labels once it registers');
