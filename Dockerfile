@@ -24,7 +24,7 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 # `npm run build` runs check-node.mjs (a clear line on a too-old Node) before build.ts.
-COPY scripts/check-node.mjs scripts/build.ts scripts/
+COPY scripts/check-node.mjs scripts/build.ts scripts/builtin-imports.ts scripts/lazy-imports.ts scripts/
 COPY src/ src/
 # Source maps are 6 MB of the 8 MB bundle and only help with --enable-source-maps; leave them out.
 RUN npm run build && find dist -name '*.map' -delete
