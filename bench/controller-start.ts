@@ -5,10 +5,13 @@
 // admin's, straight to the server) delivers it with devicetree labels: no polling interval. Runs of the same
 // program unbundled from src/ (Node strips the types) are interleaved with the bundle's, to show what the
 // esbuild bundle buys; when the flags set NODE_COMPILE_CACHE (the image's do, with a cache made as the image
-// build makes it), the bundle also runs with the cache disabled, to show what the cache buys. `first_request_ms` (spawn to the first API request) splits start-up from the API
-// round trips. The labeller reads a real Jetson Nano tree when JETSON_L4T_DIR is set (bench/lib/controller.ts
-// BENCH_TREE), as a Nano running stock JetPack would. One untimed warm-up run each, so neither side pays for a cold page cache. Prints the runs
-// to stderr and one JSON summary line last.
+// build makes it), the bundle also runs with the cache disabled, to show what the cache buys.
+// `first_request_ms` (spawn to the first API request) splits start-up from the API round trips; `stored_ms`
+// is when the labeller had its PATCH answered, by its own clock (since its process started, from its "node
+// labelled; ready" line), before the watch's delivery and the bench's own work. The labeller reads a real
+// Jetson Nano tree when JETSON_L4T_DIR is set (bench/lib/controller.ts BENCH_TREE), as a Nano running stock
+// JetPack would. One untimed warm-up run each, so neither side pays for a cold page cache. Prints the runs to
+// stderr and one JSON summary line last.
 //
 //   npm run --silent bench:controller-start -- [--runs 15] [--node-flags="--max-semi-space-size=1"]
 //       [--bundle other/dt-node-labeller.js]
@@ -42,9 +45,13 @@ const cluster = await startCluster();
 const perEntry = () => Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, []])) as unknown as Record<EntryName, number[]>;
 const labelledMs = perEntry();
 const firstRequestMs = perEntry();
+const storedMs = perEntry();
 
-/** One fresh process labelling a fresh node; returns [spawn → labelled, spawn → first API request] in ms. */
-async function once(entry: EntryName, nodeName: string): Promise<[number, number]> {
+/**
+ * One fresh process labelling a fresh node; returns [spawn → labelled, spawn → first API request, labels
+ * stored] in ms, the last on the labeller's own clock (since its process started: its PATCH answered).
+ */
+async function once(entry: EntryName, nodeName: string): Promise<[number, number, number]> {
   await addNodes(cluster, [nodeName]);
   cluster.proxy.records.length = 0;
   const labeller = startLabeller({ cluster, nodeName, ...ENTRIES[entry] });
@@ -52,7 +59,8 @@ async function once(entry: EntryName, nodeName: string): Promise<[number, number
     const labelledAt = await whenLabelled(cluster, nodeName, labeller);
     // Request timestamps are wall-clock ms; move the spawn onto the same clock.
     const firstRequest = cluster.proxy.records[0]!.timestamp - (performance.timeOrigin + labeller.spawnedAt);
-    return [labelledAt - labeller.spawnedAt, firstRequest];
+    const { labelsStored } = await labeller.startup;
+    return [labelledAt - labeller.spawnedAt, firstRequest, labelsStored!];
   } finally {
     await labeller.stop();
   }
@@ -62,9 +70,10 @@ try {
   for (const entry of Object.keys(ENTRIES) as EntryName[]) await once(entry, `warm-up-${entry}`);
   for (let run = 0; run < RUNS; run++) {
     for (const entry of Object.keys(ENTRIES) as EntryName[]) {
-      const [labelled, firstRequest] = await once(entry, `${entry}-${run}`);
+      const [labelled, firstRequest, stored] = await once(entry, `${entry}-${run}`);
       labelledMs[entry].push(labelled);
       firstRequestMs[entry].push(firstRequest);
+      storedMs[entry].push(stored);
     }
   }
 } finally {
@@ -84,6 +93,7 @@ const summary = (entry: EntryName) => ({
   p90_ms: round(percentile(labelledMs[entry], 90)),
   min_ms: round(Math.min(...labelledMs[entry])),
   first_request_ms: round(median(firstRequestMs[entry])),
+  stored_ms: round(median(storedMs[entry])),
 });
 for (const entry of Object.keys(ENTRIES) as EntryName[]) {
   console.error(`${entry} spawn → labelled (ms): ${labelledMs[entry].map((t) => t.toFixed(0)).join(' ')}`);

@@ -17,7 +17,8 @@ export interface Results {
   readonly libfdt: { mb_per_s: number } | { skipped: string };
   readonly dry_run: { median_ms: number; bare_node_ms: number };
   readonly start: {
-    bundle: { median_ms: number; p90_ms: number };
+    /** stored_ms: labels stored on the labeller's own clock (since its process started). */
+    bundle: { median_ms: number; p90_ms: number; stored_ms?: number };
     bundle_uncached?: { median_ms: number };
     source: { median_ms: number };
     source_over_bundle: number;
@@ -84,7 +85,7 @@ export function renderFigures(r: Results): string {
     ['dry run, wall time', `${r.dry_run.median_ms} ms median (bare \`node\` ${r.dry_run.bare_node_ms} ms)`, '`bench:dry-run`'],
     [
       'start → labels stored',
-      `${(r.start.bundle.median_ms / 1000).toFixed(2)} s median, p90 ${(r.start.bundle.p90_ms / 1000).toFixed(2)} s${r.start.bundle_uncached === undefined ? '' : `; ${(r.start.bundle_uncached.median_ms / 1000).toFixed(2)} s without the image's code cache`} (unbundled ${r.start.source_over_bundle}× slower)`,
+      `${(r.start.bundle.median_ms / 1000).toFixed(2)} s median until a watch sees them${r.start.bundle.stored_ms === undefined ? '' : ` (stored ${(r.start.bundle.stored_ms / 1000).toFixed(2)} s after the process started, by its own clock)`}, p90 ${(r.start.bundle.p90_ms / 1000).toFixed(2)} s${r.start.bundle_uncached === undefined ? '' : `; ${(r.start.bundle_uncached.median_ms / 1000).toFixed(2)} s without the image's code cache`} (unbundled ${r.start.source_over_bundle}× slower)`,
       `\`bench:controller-start\`, image flags, ${r.start.tree === undefined ? 'the example tree' : `reading \`${basename(r.start.tree)}\``}`,
     ],
     [
