@@ -69,6 +69,9 @@ export class NodeWatcher {
           const { node, resourceVersion } = await client.listNode(nodeName);
           this.#resourceVersion = resourceVersion;
           this.#set(node ?? null);
+          // A turn before watching: what the list set off (the first PATCH) goes out on the list's connection
+          // first, before the watch opens a connection of its own, a TLS handshake's work (issue 18).
+          await new Promise((resolve) => setImmediate(resolve));
         }
         await this.#watchOnce();
         // The server ended the watch (its timeout): resume at once, unless it ends them as soon as they start.
