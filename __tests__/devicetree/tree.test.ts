@@ -21,9 +21,19 @@ test('cell helpers', () => {
   assert.equal(prop([1, 2, 3]).asU32Array(), undefined);
 });
 
-test('a value that is a view part-way into a larger buffer decodes only its own bytes', () => {
-  // As the parser makes them: a plain Uint8Array over the blob's memory, at an offset.
+test('a value part-way into a larger buffer decodes only its own bytes, given as a range (as the parser does) or a view', () => {
   const blob = new Uint8Array([0xaa, 0x00, 0x00, 0x00, 0x02, 0x6f, 0x6b, 0x00, 0xe9, 0xbb]);
+  const ranged = new DtProperty('label', blob, 5, 9);
+  assert.equal(ranged.length, 4);
+  assert.deepEqual([...ranged.value], [0x6f, 0x6b, 0x00, 0xe9]);
+  assert.ok(!Buffer.isBuffer(ranged.value), 'a plain Uint8Array');
+  assert.equal(ranged.value.buffer, blob.buffer, "the blob's memory, not a copy");
+  assert.equal(ranged.value, ranged.value, 'made once');
+  assert.deepEqual(ranged.asStringList(), ['ok', '\xe9']);
+  assert.equal(ranged.asLatin1(2), 'ok');
+  assert.deepEqual(new DtProperty('reg', blob, 1, 5).asU32Array(), [2]);
+  assert.deepEqual(new DtProperty('empty', blob, 9, 9).asStringList(), []);
+  assert.equal(new DtProperty('tail', blob, 8, 10).asHex(), 'e9bb');
   const cells = new DtProperty('reg', blob.subarray(1, 5));
   assert.deepEqual(cells.asU32Array(), [2]);
   assert.equal(cells.asHex(), '00000002');

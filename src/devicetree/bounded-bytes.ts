@@ -10,15 +10,10 @@ export class BoundedBytes {
   readonly bytes: Buffer;
   /** For u32: one big-endian load where optimised code would otherwise do four byte loads and shifts. */
   readonly #data: DataView;
-  /** The bytes' ArrayBuffer and where they start in it, for view(): read once, not per property. */
-  readonly #arrayBuffer: ArrayBufferLike;
-  readonly #byteOffset: number;
 
   constructor(bytes: Uint8Array) {
     this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#data = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
-    this.#arrayBuffer = this.bytes.buffer;
-    this.#byteOffset = this.bytes.byteOffset;
   }
 
   get length(): number {
@@ -53,11 +48,6 @@ export class BoundedBytes {
 
   latin1(start: number, end: number): string {
     return this.bytes.toString('latin1', start, end);
-  }
-
-  /** A view of [start, end), sharing the blob's memory. */
-  view(start: number, end: number): Uint8Array {
-    return new Uint8Array(this.#arrayBuffer, this.#byteOffset + start, end - start);
   }
 }
 

@@ -73,7 +73,7 @@ export function readStructure(blob: BoundedBytes, header: FdtHeader): DtNode {
         if (length > end - valueAt) throw new FdtError('BAD_VALUE', at, `property ${quote(name)} value of ${length} bytes runs past the structure block`);
         // Checked like any other, but kept only where libfdt's property iterators (which Linux reads
         // properties with) show it: not before the root node, and not after a subnode of its node.
-        if (node !== undefined && node.children.length === 0) node.properties.push(new DtProperty(name, blob.view(valueAt, valueAt + length)));
+        if (node !== undefined && node.children.length === 0) node.properties.push(new DtProperty(name, blob.bytes, valueAt, valueAt + length));
         at = align4(valueAt + length);
         break;
       }

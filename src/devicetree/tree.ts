@@ -1,54 +1,66 @@
 import type { MemoryReservation } from './memory-reservations.ts';
 
 /**
- * A property: its name and its raw bytes, a zero-copy view into the blob it came from. The view is a plain
- * Uint8Array rather than a Buffer: a blob has one per property, and making a Buffer costs a third more
- * (measured in bench/parse.ts); the as* methods decode it.
+ * A property: its name and its raw bytes, bytes [start, end) of the buffer it came from (a parsed blob's
+ * whole buffer: zero-copy). `value` views them as a plain Uint8Array, made on first use: a blob has
+ * thousands of properties and the labeller looks at a few dozen, and a view per property was most of what
+ * parsing allocated (issue 18). The as* methods decode straight from the buffer.
  */
 export class DtProperty {
   readonly name: string;
-  readonly value: Uint8Array;
+  readonly #bytes: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+  #view: Uint8Array | undefined;
 
-  constructor(name: string, value: Uint8Array) {
+  /** `value` whole, or bytes [start, end) of it. */
+  constructor(name: string, value: Uint8Array, start = 0, end = value.length) {
     this.name = name;
-    this.value = value;
+    this.#bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get value(): Uint8Array {
+    this.#view ??= new Uint8Array(this.#bytes.buffer, this.#bytes.byteOffset + this.#start, this.#end - this.#start);
+    return this.#view;
+  }
+
+  /** Its length in bytes. */
+  get length(): number {
+    return this.#end - this.#start;
   }
 
   /** The bytes as Latin-1 text, NULs included: one character per byte, whatever the bytes are. */
-  asLatin1(end = this.value.length): string {
-    return asBuffer(this.value).toString('latin1', 0, end);
+  asLatin1(end = this.length): string {
+    return this.#bytes.toString('latin1', this.#start, this.#start + end);
   }
 
   /** The bytes in hexadecimal, two lower-case digits each. */
   asHex(): string {
-    return asBuffer(this.value).toString('hex');
+    return this.#bytes.toString('hex', this.#start, this.#end);
   }
 
   /** The strings of a NUL-separated string list (one trailing NUL dropped). Empty strings are kept. */
   asStringList(): string[] {
-    const v = this.value;
-    if (v.length === 0) return [];
-    return this.asLatin1(v[v.length - 1] === 0 ? v.length - 1 : v.length).split('\0');
+    if (this.#end === this.#start) return [];
+    return this.#bytes.toString('latin1', this.#start, this.#bytes[this.#end - 1] === 0 ? this.#end - 1 : this.#end).split('\0');
   }
 
   /** The value as one string, or undefined when it is not exactly one NUL-terminated string. */
   asString(): string | undefined {
     const list = this.asStringList();
-    return list.length === 1 && this.value[this.value.length - 1] === 0 ? list[0] : undefined;
+    return list.length === 1 && this.#bytes[this.#end - 1] === 0 ? list[0] : undefined;
   }
 
   /** The value as big-endian 32-bit cells, or undefined when its length is not a multiple of 4. */
   asU32Array(): number[] | undefined {
-    const v = this.value;
-    if (v.length % 4 !== 0) return undefined;
+    if (this.length % 4 !== 0) return undefined;
     const cells: number[] = [];
-    for (let i = 0; i < v.length; i += 4) cells.push(((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0);
+    for (let i = this.#start; i < this.#end; i += 4) cells.push(this.#bytes.readUInt32BE(i));
     return cells;
   }
 }
-
-/** A Buffer over the same memory, for its decoders: made only when a value is decoded, not per property. */
-const asBuffer = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 /** Status values that mean "enabled" (ePAPR spells it "okay"; old trees say "ok"). */
 const ENABLED_STATUSES: ReadonlySet<string> = new Set(['okay', 'ok']);
