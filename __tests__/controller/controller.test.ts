@@ -60,6 +60,8 @@ interface StartOptions {
   clock?: VirtualClock;
   owner?: typeof OWNER;
   rules?: typeof RULES;
+  /** Another target than the node's labels in `cluster`. */
+  target?: LabelTarget;
 }
 
 function start(options: StartOptions = {}): Harness {
@@ -76,17 +78,19 @@ function start(options: StartOptions = {}): Harness {
     return discover({ location: { dtb: fixture(h.source.dtb) }, ...(options.rules ?? RULES) });
   };
   h.controller = new Controller({
-    target: new NodeLabelsTarget({
-      nodeName: 'nano',
-      client: cluster,
-      ownership: options.owner ?? OWNER,
-      logger,
-      metrics,
-      sleep: clock.sleep,
-      now: clock.now,
-      watchTimeoutSeconds: 60,
-      events: true,
-    }),
+    target:
+      options.target ??
+      new NodeLabelsTarget({
+        nodeName: 'nano',
+        client: cluster,
+        ownership: options.owner ?? OWNER,
+        logger,
+        metrics,
+        sleep: clock.sleep,
+        now: clock.now,
+        watchTimeoutSeconds: 60,
+        events: true,
+      }),
     desired: new DesiredLabels(read, logger, metrics),
     logger,
     metrics,
@@ -129,28 +133,12 @@ test('a target that reports before the devicetree is read is reconciled once the
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     },
   };
-  const metrics = new ControllerMetrics();
-  const logger = recordingLogger([]);
-  const clock = new VirtualClock();
-  const controller = new Controller({
-    target,
-    desired: new DesiredLabels(() => discover({ location: { dtb: fixture('jetson-nano-l4t.dtb') }, ...RULES }), logger, metrics),
-    logger,
-    metrics,
-    sleep: clock.sleep,
-    retry: new RetryBackoff(),
-    resyncMs: undefined,
-    rereadMs: undefined,
-  });
+  const h = start({ target });
   let ready = false;
-  void controller.whenReady().then(() => (ready = true));
-  const done = controller.run();
-  await clock.advance(0);
+  void h.controller.whenReady().then(() => (ready = true));
+  await h.clock.advance(0);
   assert.deepEqual(written, [JETSON_NANO_LABELS]);
   assert.ok(ready);
-  controller.stop();
-  await clock.advance(0);
-  await done;
 });
 
 test('labels a fresh node with the hand-written Nano labels, records ownership, becomes ready and records an event', async () => {
