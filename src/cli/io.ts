@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { pauseOnEagain } from '../devicetree/bounded-read.ts';
 
 /** Where a command writes; injected so tests can run commands in-process and read what they printed. */
 export interface CliIo {
@@ -20,9 +21,6 @@ export const processIo: CliIo = {
 
 type WriteSync = (fd: number, buffer: Uint8Array, offset: number) => number;
 
-/** Something to wait on between tries at a full non-blocking pipe. */
-const pipeWait = new Int32Array(new SharedArrayBuffer(4));
-
 /**
  * Writes all of `text` to file descriptor `fd`, synchronously, as Node writes to files and (on Linux) pipes
  * anyway. A reader that has gone away (EPIPE: `dump | head -c 100`) ends the output quietly while the command
@@ -39,7 +37,7 @@ export function writeAll(fd: number, text: string, write: WriteSync = writeSync)
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EPIPE') return;
       if (code !== 'EAGAIN') throw error;
-      Atomics.wait(pipeWait, 0, 0, 5);
+      pauseOnEagain();
     }
   }
 }

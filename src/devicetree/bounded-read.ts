@@ -60,7 +60,7 @@ export function readInto(fd: number, buffer: Buffer, from: number, name: string,
       n = readSync(fd, buffer, at, end - at, null);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
-        Atomics.wait(pollWait, 0, 0, 5);
+        pauseOnEagain();
         continue;
       }
       throw DevicetreeSourceError.fromFs(name, error);
@@ -72,6 +72,14 @@ export function readInto(fd: number, buffer: Buffer, from: number, name: string,
 }
 
 const pollWait = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Waits a few milliseconds, as a blocking read or write would wait, after a non-blocking file descriptor
+ * had nothing to give or no room to take (EAGAIN): a pipe's reader or writer polls with it.
+ */
+export function pauseOnEagain(): void {
+  Atomics.wait(pollWait, 0, 0, 5);
+}
 
 /** How readRegularFile words its refusals. */
 export interface FileRefusals {

@@ -43,8 +43,8 @@ export class DtProperty {
 
   /** The strings of a NUL-separated string list (one trailing NUL dropped). Empty strings are kept. */
   asStringList(): string[] {
-    if (this.#end === this.#start) return [];
-    return this.#bytes.toString('latin1', this.#start, this.#bytes[this.#end - 1] === 0 ? this.#end - 1 : this.#end).split('\0');
+    if (this.length === 0) return [];
+    return this.asLatin1(this.#bytes[this.#end - 1] === 0 ? this.length - 1 : this.length).split('\0');
   }
 
   /** The value as one string, or undefined when it is not exactly one NUL-terminated string. */
